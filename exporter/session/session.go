@@ -1,0 +1,111 @@
+// Package session is the state machine of SynthesisVR sessions: which sessions are
+// active, per location, after a stream of create and delete events, and which end
+// because their delete never came. It declares the Store that keeps that state.
+package session
+
+import (
+	"context"
+	"time"
+)
+
+// Actions a Change can carry. Any other action only marks its location as alive.
+const (
+	ActionCreate = "create"
+	ActionDelete = "delete"
+)
+
+// Results of applying one change.
+const (
+	ResultApplied   = "applied"   // a create started a session, a delete ended one
+	ResultDuplicate = "duplicate" // a create of an active session
+	ResultUnmatched = "unmatched" // a delete of a session that is not active
+	ResultLate      = "late"      // a create that came after its own delete
+	ResultIgnored   = "ignored"   // an action the exporter does not know
+	ResultExpired   = "expired"   // an active session older than the maximum age
+)
+
+// Reasons a session ends.
+const (
+	ReasonDeleted = "deleted"
+	ReasonExpired = "expired"
+)
+
+// OverflowLocation is the label that new locations fold into past the limit.
+const OverflowLocation = "_overflow"
+
+// TombstoneTTL is how long an ended or unmatched uuid is remembered, so that a create
+// arriving after its delete is recognised as late instead of leaving a ghost session.
+const TombstoneTTL = time.Hour
+
+// Change is one event to apply.
+type Change struct {
+	UUID     string
+	Action   string
+	Location string
+	Stations int
+}
+
+// Session is an active session.
+type Session struct {
+	UUID     string
+	Location string
+	Stations int
+	Started  time.Time
+}
+
+// Outcome is what applying a change, or an expiry, did.
+type Outcome struct {
+	Change Change // Location is the label used: bound, sanitized or folded
+	Result string
+	// Session is the active session for a create, the ended one for an applied
+	// delete or an expiry, and the zero value otherwise.
+	Session Session
+	// Ended is when the session ended, for an applied delete or an expiry.
+	Ended time.Time
+	// Folded reports that the change's location was folded into OverflowLocation.
+	Folded bool
+}
+
+// Duration is how long an ended session lasted.
+func (o Outcome) Duration() time.Duration {
+	if o.Ended.IsZero() {
+		return 0
+	}
+	return o.Ended.Sub(o.Session.Started)
+}
+
+// LocationStats is the state of one location.
+type LocationStats struct {
+	Active    int       // active sessions
+	Stations  int       // stations in active sessions
+	LastEvent time.Time // receipt of the newest event, zero if none
+}
+
+// Batch is the changes of one request, applied in order at one instant.
+type Batch struct {
+	Now     time.Time
+	Changes []Change
+	// MaxLocations bounds the distinct locations; 0 means no bound. A change for a
+	// new location past it is applied under OverflowLocation.
+	MaxLocations int
+	// Exempt locations never fold (those named in the configuration).
+	Exempt map[string]bool
+}
+
+// Store keeps the sessions durably. All methods are safe to call concurrently,
+// also from several processes sharing one store where the implementation allows it.
+//
+// Apply returns only once every change is durable; its outcomes are in the order of
+// the changes. Changes of concurrent Apply calls are not interleaved. When Apply
+// returns an error, none, some or all of the changes may have been kept.
+type Store interface {
+	Apply(ctx context.Context, b Batch) ([]Outcome, error)
+	// Expire ends every session started before now-maxAge, and forgets tombstones
+	// that are past their time; each session is ended exactly once.
+	Expire(ctx context.Context, now time.Time, maxAge time.Duration) ([]Outcome, error)
+	// Locations returns every location ever seen, with its current state.
+	Locations(ctx context.Context) (map[string]LocationStats, error)
+	// Ping reports whether the store can take changes now.
+	Ping(ctx context.Context) error
+	Close() error
+}

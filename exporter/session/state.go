@@ -1,0 +1,266 @@
+package session
+
+import (
+	"sort"
+	"time"
+)
+
+// State is the whole session state held in memory, with the transitions of the
+// state machine. It is not safe for concurrent use: stores guard it with a lock.
+// A store that persists it asks for the keys each transition touched (Dirty).
+type State struct {
+	sessions   map[string]Session
+	tombstones map[string]time.Time // uuid -> time the tombstone may be forgotten
+	locations  map[string]*LocationStats
+	dirty      *Dirty
+}
+
+// Dirty names the keys that transitions changed since it was last taken.
+type Dirty struct {
+	Sessions   map[string]struct{}
+	Tombstones map[string]struct{}
+	Locations  map[string]struct{}
+}
+
+func newDirty() *Dirty {
+	return &Dirty{
+		Sessions:   map[string]struct{}{},
+		Tombstones: map[string]struct{}{},
+		Locations:  map[string]struct{}{},
+	}
+}
+
+// Empty reports whether nothing changed.
+func (d *Dirty) Empty() bool {
+	return len(d.Sessions) == 0 && len(d.Tombstones) == 0 && len(d.Locations) == 0
+}
+
+// NewState returns an empty state; with track, it records what changes (see TakeDirty).
+func NewState(track bool) *State {
+	s := &State{
+		sessions:   map[string]Session{},
+		tombstones: map[string]time.Time{},
+		locations:  map[string]*LocationStats{},
+	}
+	if track {
+		s.dirty = newDirty()
+	}
+	return s
+}
+
+// TakeDirty returns the keys changed since the last call and starts a new record.
+func (s *State) TakeDirty() *Dirty {
+	d := s.dirty
+	s.dirty = newDirty()
+	return d
+}
+
+// Apply applies a batch in order and returns one outcome per change.
+func (s *State) Apply(b Batch) []Outcome {
+	out := make([]Outcome, len(b.Changes))
+	for i, c := range b.Changes {
+		out[i] = s.apply(b, c)
+	}
+	return out
+}
+
+func (s *State) apply(b Batch, c Change) Outcome {
+	o := Outcome{Change: c}
+	o.Change.Location, o.Folded = s.label(b, c.Location)
+	s.touchLocation(o.Change.Location, b.Now)
+	switch c.Action {
+	case ActionCreate:
+		s.create(&o, b.Now)
+	case ActionDelete:
+		s.delete(&o, b.Now)
+	default:
+		o.Result = ResultIgnored
+	}
+	return o
+}
+
+// label returns the location label for a change, folding new locations past the limit.
+func (s *State) label(b Batch, loc string) (string, bool) {
+	if _, ok := s.locations[loc]; ok || b.MaxLocations <= 0 || b.Exempt[loc] {
+		return loc, false
+	}
+	if len(s.locations) < b.MaxLocations {
+		return loc, false
+	}
+	return OverflowLocation, true
+}
+
+func (s *State) create(o *Outcome, now time.Time) {
+	c := o.Change
+	if old, ok := s.sessions[c.UUID]; ok {
+		// The newest stations value wins; the session keeps its first location.
+		s.adjust(old.Location, 0, c.Stations-old.Stations)
+		old.Stations = c.Stations
+		s.putSession(old)
+		o.Result, o.Session = ResultDuplicate, old
+		return
+	}
+	if _, ok := s.tombstones[c.UUID]; ok {
+		o.Result = ResultLate
+		return
+	}
+	sess := Session{UUID: c.UUID, Location: c.Location, Stations: c.Stations, Started: now}
+	s.putSession(sess)
+	s.adjust(sess.Location, 1, sess.Stations)
+	o.Result, o.Session = ResultApplied, sess
+}
+
+func (s *State) delete(o *Outcome, now time.Time) {
+	uuid := o.Change.UUID
+	s.putTombstone(uuid, now.Add(TombstoneTTL))
+	sess, ok := s.sessions[uuid]
+	if !ok {
+		o.Result = ResultUnmatched
+		return
+	}
+	s.end(sess)
+	o.Result, o.Session, o.Ended = ResultApplied, sess, now
+}
+
+// Expire ends the sessions started before now-maxAge and forgets old tombstones.
+// Outcomes are sorted by start time, then uuid.
+func (s *State) Expire(now time.Time, maxAge time.Duration) []Outcome {
+	var out []Outcome
+	cutoff := now.Add(-maxAge)
+	for _, sess := range s.sessions {
+		if sess.Started.Before(cutoff) {
+			out = append(out, Outcome{
+				Change:  Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
+				Result:  ResultExpired,
+				Session: sess,
+				Ended:   now,
+			})
+		}
+	}
+	for _, o := range out {
+		s.end(o.Session)
+		s.putTombstone(o.Session.UUID, now.Add(TombstoneTTL))
+	}
+	for uuid, until := range s.tombstones {
+		if !until.After(now) {
+			s.dropTombstone(uuid)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Session, out[j].Session
+		if !a.Started.Equal(b.Started) {
+			return a.Started.Before(b.Started)
+		}
+		return a.UUID < b.UUID
+	})
+	return out
+}
+
+// Locations returns a copy of every location's stats.
+func (s *State) Locations() map[string]LocationStats {
+	out := make(map[string]LocationStats, len(s.locations))
+	for name, l := range s.locations {
+		out[name] = *l
+	}
+	return out
+}
+
+func (s *State) end(sess Session) {
+	delete(s.sessions, sess.UUID)
+	s.markSession(sess.UUID)
+	s.adjust(sess.Location, -1, -sess.Stations)
+}
+
+func (s *State) adjust(loc string, sessions, stations int) {
+	l := s.location(loc)
+	l.Active += sessions
+	l.Stations += stations
+	s.markLocation(loc)
+}
+
+func (s *State) touchLocation(loc string, now time.Time) {
+	l := s.location(loc)
+	if now.After(l.LastEvent) {
+		l.LastEvent = now
+	}
+	s.markLocation(loc)
+}
+
+func (s *State) location(loc string) *LocationStats {
+	l, ok := s.locations[loc]
+	if !ok {
+		l = &LocationStats{}
+		s.locations[loc] = l
+	}
+	return l
+}
+
+func (s *State) putSession(sess Session) {
+	s.sessions[sess.UUID] = sess
+	s.markSession(sess.UUID)
+}
+
+func (s *State) putTombstone(uuid string, until time.Time) {
+	s.tombstones[uuid] = until
+	if s.dirty != nil {
+		s.dirty.Tombstones[uuid] = struct{}{}
+	}
+}
+
+func (s *State) dropTombstone(uuid string) {
+	delete(s.tombstones, uuid)
+	if s.dirty != nil {
+		s.dirty.Tombstones[uuid] = struct{}{}
+	}
+}
+
+func (s *State) markSession(uuid string) {
+	if s.dirty != nil {
+		s.dirty.Sessions[uuid] = struct{}{}
+	}
+}
+
+func (s *State) markLocation(loc string) {
+	if s.dirty != nil {
+		s.dirty.Locations[loc] = struct{}{}
+	}
+}
+
+// Session returns the active session with this uuid.
+func (s *State) Session(uuid string) (Session, bool) {
+	sess, ok := s.sessions[uuid]
+	return sess, ok
+}
+
+// Tombstone returns until when a tombstone for this uuid is kept.
+func (s *State) Tombstone(uuid string) (time.Time, bool) {
+	until, ok := s.tombstones[uuid]
+	return until, ok
+}
+
+// Location returns one location's stats.
+func (s *State) Location(name string) (LocationStats, bool) {
+	l, ok := s.locations[name]
+	if !ok {
+		return LocationStats{}, false
+	}
+	return *l, true
+}
+
+// Restore puts back a session read from storage, without marking it dirty.
+func (s *State) Restore(sess Session) {
+	s.sessions[sess.UUID] = sess
+	l := s.location(sess.Location)
+	l.Active++
+	l.Stations += sess.Stations
+}
+
+// RestoreTombstone puts back a tombstone read from storage.
+func (s *State) RestoreTombstone(uuid string, until time.Time) {
+	s.tombstones[uuid] = until
+}
+
+// RestoreLocation puts back a known location and its last event read from storage.
+func (s *State) RestoreLocation(name string, lastEvent time.Time) {
+	s.location(name).LastEvent = lastEvent
+}
