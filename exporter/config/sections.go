@@ -1,0 +1,282 @@
+package config
+
+import (
+	"strings"
+	"time"
+	"unicode"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// seenAt remembers where a value that must be unique was first used.
+type seenAt struct {
+	path string
+	line int
+}
+
+func (p *parser) config(root *yaml.Node) *Config {
+	c := &Config{}
+	values, _ := p.mapping(root, "", []field{
+		{"webhooks", func(n *yaml.Node, path string) { c.Webhooks = p.webhooks(n, path) }},
+		{"locations", func(n *yaml.Node, path string) { c.Locations = p.locations(n, path) }},
+		{"limits", func(n *yaml.Node, path string) { p.limits(n, path, &c.Limits) }},
+		{"tracing", func(n *yaml.Node, path string) { p.tracing(n, path, &c.Tracing) }},
+	})
+	c.Limits.fillDefaults()
+	p.checkLocationCount(c, values)
+	return c
+}
+
+func (p *parser) webhooks(n *yaml.Node, path string) []Webhook {
+	var out []Webhook
+	names := map[string]seenAt{}
+	tokens := map[string]seenAt{}
+	p.list(n, path, "a list of webhooks", func(item *yaml.Node, path string) {
+		w, values, ok := p.webhook(item, path)
+		if !ok {
+			return
+		}
+		if name := values["name"]; name != nil && strings.TrimSpace(w.Name) != "" {
+			if first, dup := unique(names, w.Name, name, path+".name"); dup {
+				p.errorf(name, path+".name", "duplicate name %q: %s on line %d has it too", w.Name, first.path, first.line)
+			}
+		}
+		if src, spath := p.token(&w, item, values, path); src != nil {
+			if first, dup := unique(tokens, w.Token, src, spath); dup {
+				p.errorf(src, spath, "same token as %s on line %d; every webhook needs its own token", first.path, first.line)
+			}
+		}
+		out = append(out, w)
+	})
+	return out
+}
+
+// webhook decodes one webhook entry and checks the fields that stand alone.
+func (p *parser) webhook(n *yaml.Node, path string) (Webhook, map[string]*yaml.Node, bool) {
+	w := Webhook{Line: n.Line}
+	values, ok := p.mapping(n, path, []field{
+		{"name", p.str(&w.Name)},
+		{"token", p.str(&w.Token)},
+		{"token_file", p.str(&w.TokenFile)},
+		{"location", p.str(&w.Location)},
+	})
+	if !ok {
+		return w, nil, false
+	}
+	if strings.TrimSpace(w.Name) == "" {
+		p.errorf(n, path+".name", "required; name the webhook, e.g. after the venue that sends it")
+	}
+	if loc := values["location"]; loc != nil {
+		p.label(w.Location, loc, path+".location", "leave location out to label events with the location in their payload")
+	}
+	return w, values, true
+}
+
+// token resolves the webhook's secret from token or token_file into w.Token and returns the
+// node and path it came from, or nil when there is no acceptable token.
+func (p *parser) token(w *Webhook, n *yaml.Node, values map[string]*yaml.Node, path string) (*yaml.Node, string) {
+	switch {
+	case w.Token != "" && w.TokenFile != "":
+		p.errorf(values["token"], path+".token",
+			"both token and token_file are set; keep one (token_file keeps the secret out of this file)")
+	case w.Token == "" && w.TokenFile == "":
+		if p.faulty[path+".token"] || p.faulty[path+".token_file"] {
+			break // the type error already says what is wrong
+		}
+		p.errorf(n, path, "no token; set token_file to a file holding the token, or token (generate one with: openssl rand -hex 16)")
+	case w.TokenFile != "":
+		return p.tokenFile(w, values["token_file"], path+".token_file")
+	default:
+		if err := ValidateToken(w.Token); err != nil {
+			p.errorf(values["token"], path+".token", "%v", err)
+			break
+		}
+		return values["token"], path + ".token"
+	}
+	w.Token = ""
+	return nil, ""
+}
+
+func (p *parser) tokenFile(w *Webhook, n *yaml.Node, path string) (*yaml.Node, string) {
+	w.TokenFile = resolve(p.dir, w.TokenFile)
+	token, err := readTokenFile(w.TokenFile)
+	if err != nil {
+		p.errorf(n, path, "%v", err)
+		return nil, ""
+	}
+	w.Token = token
+	return n, path
+}
+
+// unique returns where key was first seen and true when it was, or records it.
+func unique(seen map[string]seenAt, key string, n *yaml.Node, path string) (seenAt, bool) {
+	if first, dup := seen[key]; dup {
+		return first, true
+	}
+	seen[key] = seenAt{path: path, line: n.Line}
+	return seenAt{}, false
+}
+
+func (p *parser) locations(n *yaml.Node, path string) []Location {
+	var out []Location
+	names := map[string]seenAt{}
+	p.list(n, path, "a list of locations", func(item *yaml.Node, path string) {
+		l, values, ok := p.location(item, path)
+		if !ok {
+			return
+		}
+		if name := values["name"]; name != nil && strings.TrimSpace(l.Name) != "" {
+			if first, dup := unique(names, l.Name, name, path+".name"); dup {
+				p.errorf(name, path+".name", "duplicate name %q: %s on line %d has it too", l.Name, first.path, first.line)
+			}
+		}
+		out = append(out, l)
+	})
+	return out
+}
+
+func (p *parser) location(n *yaml.Node, path string) (Location, map[string]*yaml.Node, bool) {
+	l := Location{Line: n.Line}
+	values, ok := p.mapping(n, path, []field{
+		{"name", p.str(&l.Name)},
+		{"timezone", p.str(&l.Timezone)},
+		{"hours", func(n *yaml.Node, path string) { l.Hours = p.hours(n, path) }},
+		{"closed_on", func(n *yaml.Node, path string) { l.ClosedOn = p.dates(n, path) }},
+	})
+	if !ok {
+		return l, nil, false
+	}
+	if name := values["name"]; name == nil {
+		p.errorf(n, path+".name", "required; use the location title SynthesisVR sends, e.g. Downtown")
+	} else {
+		p.label(l.Name, name, path+".name", "use the location title SynthesisVR sends, e.g. Downtown")
+	}
+	if tz := values["timezone"]; tz != nil {
+		p.timezone(l.Timezone, tz, path+".timezone")
+	}
+	return l, values, true
+}
+
+// label checks a location name, which becomes a metric label.
+func (p *parser) label(name string, n *yaml.Node, path, hint string) {
+	switch {
+	case strings.TrimSpace(name) == "":
+		p.errorf(n, path, "must not be empty; %s", hint)
+	case len(name) > MaxLocationNameBytes:
+		p.errorf(n, path, "is %d bytes long; at most %d are allowed, as for location labels", len(name), MaxLocationNameBytes)
+	case strings.ContainsFunc(name, unicode.IsControl):
+		p.errorf(n, path, "must not contain control characters such as tabs or newlines")
+	}
+}
+
+// timezone rejects Local, which would make opening hours depend on the machine's setting.
+func (p *parser) timezone(tz string, n *yaml.Node, path string) {
+	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+		p.errorf(n, path, "unknown time zone %q; use an IANA name such as Europe/Sofia or UTC, or leave it out for UTC", tz)
+	}
+}
+
+func (p *parser) hours(n *yaml.Node, path string) map[string]Hours {
+	if !p.isKind(n, path, yaml.MappingNode, `a mapping of days to hours, e.g. mon-fri: "10:00-22:00"`) {
+		return nil
+	}
+	out := map[string]Hours{}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), deref(n.Content[i+1])
+		if !p.dayKey(k, path, seen) {
+			continue
+		}
+		h, bad, err := decodeHours(v)
+		if err != nil {
+			p.errorf(bad, path+"."+k.Value, "%v", err)
+			continue
+		}
+		out[k.Value] = h
+	}
+	return out
+}
+
+// dayKey checks the shape of a key of hours; its meaning is the openinghours package's.
+func (p *parser) dayKey(k *yaml.Node, path string, seen map[string]int) bool {
+	switch {
+	case k.Kind != yaml.ScalarNode || isNull(k):
+		p.errorf(k, path, "a day must be a name such as mon or mon-fri, got %s", describe(k))
+	case strings.TrimSpace(k.Value) == "":
+		p.errorf(k, path, "a day is empty; use a name such as mon or mon-fri")
+	case seen[k.Value] != 0:
+		p.errorf(k, path+"."+k.Value, "set twice (first on line %d); keep one", seen[k.Value])
+	default:
+		seen[k.Value] = k.Line
+		return true
+	}
+	return false
+}
+
+func (p *parser) dates(n *yaml.Node, path string) []string {
+	var out []string
+	p.list(n, path, `a list of dates, e.g. ["2026-12-25"]`, func(item *yaml.Node, path string) {
+		if !p.isKind(item, path, yaml.ScalarNode, "a date YYYY-MM-DD") {
+			return
+		}
+		if _, err := time.Parse(time.DateOnly, item.Value); err != nil {
+			p.errorf(item, path, "must be a date YYYY-MM-DD such as 2026-12-25, got %q", item.Value)
+			return
+		}
+		out = append(out, item.Value)
+	})
+	return out
+}
+
+func (p *parser) limits(n *yaml.Node, path string, l *Limits) {
+	p.mapping(n, path, []field{
+		{"max_body_bytes", limit(p, &l.MaxBodyBytes, DefaultMaxBodyBytes, MaxBodyBytesLimit)},
+		{"max_events_per_request", limit(p, &l.MaxEventsPerRequest, DefaultMaxEventsPerRequest, MaxEventsPerRequestLimit)},
+		{"max_locations", limit(p, &l.MaxLocations, DefaultMaxLocations, MaxLocationsLimit)},
+	})
+}
+
+// limit returns a field setter for a limit between 1 and most.
+func limit[T int | int64](p *parser, dst *T, def, most int64) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		v, ok := p.integer(n, path)
+		switch {
+		case !ok:
+		case v <= 0:
+			p.errorf(n, path, "must be greater than 0, got %d; leave it out for the default %d", v, def)
+		case v > most:
+			p.errorf(n, path, "must be at most %d, got %d", most, v)
+		default:
+			*dst = T(v)
+		}
+	}
+}
+
+func (p *parser) tracing(n *yaml.Node, path string, t *Tracing) {
+	p.mapping(n, path, []field{
+		{"customer_id", p.boolean(&t.CustomerID)},
+	})
+}
+
+// checkLocationCount reports configured locations that max_locations would fold into
+// _overflow, which would hide exactly the locations the user asked to watch.
+func (p *parser) checkLocationCount(c *Config, values map[string]*yaml.Node) {
+	names := map[string]bool{}
+	for _, l := range c.Locations {
+		names[l.Name] = true
+	}
+	for _, w := range c.Webhooks {
+		if w.Location != "" {
+			names[w.Location] = true
+		}
+	}
+	if len(names) <= c.Limits.MaxLocations {
+		return
+	}
+	at, path := values["locations"], "locations"
+	if at == nil {
+		at, path = values["webhooks"], "webhooks"
+	}
+	p.errorf(at, path, "%d distinct locations are configured (counting those of webhooks) but limits.max_locations is %d; raise limits.max_locations",
+		len(names), c.Limits.MaxLocations)
+}
