@@ -1,0 +1,122 @@
+package collector_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+)
+
+type fakeStore struct {
+	locs map[string]session.LocationStats
+	err  error
+}
+
+func (f fakeStore) Locations(context.Context) (map[string]session.LocationStats, error) {
+	out := map[string]session.LocationStats{}
+	for k, v := range f.locs {
+		out[k] = v
+	}
+	return out, f.err
+}
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newCollector(store collector.LocationLister, configured ...string) (*collector.Collector, *collector.Metrics) {
+	m := collector.NewMetrics(prometheus.NewRegistry(), []string{"missing_uuid"})
+	return collector.New(store, m, func() []string { return configured }, discard), m
+}
+
+func TestCollectorGauges(t *testing.T) {
+	last := time.Unix(1795771241, 500_000_000)
+	tests := map[string]struct {
+		store      fakeStore
+		configured []string
+		want       string
+	}{
+		"locations from the store, configured ones at zero": {
+			store: fakeStore{locs: map[string]session.LocationStats{
+				"Kamen Test": {Active: 2, Stations: 5, LastEvent: last},
+				"Closed":     {LastEvent: last},
+			}},
+			configured: []string{"Uptown", "Kamen Test"},
+			want: `
+# HELP synthesisvr_last_event_timestamp_seconds Unix time the newest event from this location was received.
+# TYPE synthesisvr_last_event_timestamp_seconds gauge
+synthesisvr_last_event_timestamp_seconds{location="Closed"} 1.7957712415e+09
+synthesisvr_last_event_timestamp_seconds{location="Kamen Test"} 1.7957712415e+09
+# HELP synthesisvr_sessions_active Sessions active now, by location: created and not yet deleted or expired.
+# TYPE synthesisvr_sessions_active gauge
+synthesisvr_sessions_active{location="Closed"} 0
+synthesisvr_sessions_active{location="Kamen Test"} 2
+synthesisvr_sessions_active{location="Uptown"} 0
+# HELP synthesisvr_stations_active Stations in use by active sessions, by location.
+# TYPE synthesisvr_stations_active gauge
+synthesisvr_stations_active{location="Closed"} 0
+synthesisvr_stations_active{location="Kamen Test"} 5
+synthesisvr_stations_active{location="Uptown"} 0
+# HELP synthesisvr_store_up Whether the session store answered this scrape (1) or not (0); without it, session gauges are missing.
+# TYPE synthesisvr_store_up gauge
+synthesisvr_store_up 1
+`,
+		},
+		"store down: no gauges, store_up 0": {
+			store:      fakeStore{err: errors.New("connection refused")},
+			configured: []string{"Uptown"},
+			want: `
+# HELP synthesisvr_store_up Whether the session store answered this scrape (1) or not (0); without it, session gauges are missing.
+# TYPE synthesisvr_store_up gauge
+synthesisvr_store_up 0
+`,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c, _ := newCollector(tc.store, tc.configured...)
+			if err := testutil.CollectAndCompare(c, strings.NewReader(tc.want)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestStoreDownIsCounted(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := collector.NewMetrics(reg, nil)
+	reg.MustRegister(collector.New(fakeStore{err: errors.New("down")}, m, func() []string { return nil }, discard))
+	// GatherAndCompare scrapes once: that scrape's failed read is the one counted.
+	want := `
+# HELP synthesisvr_store_errors_total Store operations that failed, by operation (apply, expire, read).
+# TYPE synthesisvr_store_errors_total counter
+synthesisvr_store_errors_total{operation="apply"} 0
+synthesisvr_store_errors_total{operation="expire"} 0
+synthesisvr_store_errors_total{operation="read"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "synthesisvr_store_errors_total"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMetricsLint(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := collector.NewMetrics(reg, []string{"missing_uuid", "invalid_stations"})
+	c := collector.New(fakeStore{locs: map[string]session.LocationStats{"A": {Active: 1, Stations: 1, LastEvent: time.Now()}}}, m, func() []string { return nil }, discard)
+	reg.MustRegister(c)
+	m.InitLocation("A")
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}

@@ -1,0 +1,202 @@
+// Package collector exposes the exporter's Prometheus metrics: the session gauges,
+// built from the store at every scrape (so every replica reports the same numbers),
+// and the process's own counters of what it received and did.
+package collector
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+)
+
+const namespace = "synthesisvr"
+
+// Event actions as labelled on synthesisvr_session_events_total.
+const actionOther = "other"
+
+// DurationBuckets are the bounds of synthesisvr_session_duration_seconds: VR sessions
+// last from a few minutes to a few hours.
+var DurationBuckets = []float64{60, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600}
+
+// RequestBuckets are the bounds of the webhook latency histogram, up to SynthesisVR's 2 s budget.
+var RequestBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5}
+
+// KnownCodes are the webhook answers whose counters start at zero.
+var KnownCodes = []int{200, 202, 400, 404, 413, 503}
+
+// resultLabels are the action/result pairs the state machine can produce.
+var resultLabels = [][2]string{
+	{session.ActionCreate, session.ResultApplied},
+	{session.ActionCreate, session.ResultDuplicate},
+	{session.ActionCreate, session.ResultLate},
+	{session.ActionDelete, session.ResultApplied},
+	{session.ActionDelete, session.ResultUnmatched},
+}
+
+// Metrics are the process's own counters. Each replica counts what it received, so
+// dashboards sum them over instances. Safe for concurrent use.
+type Metrics struct {
+	events         *prometheus.CounterVec
+	results        *prometheus.CounterVec
+	started        *prometheus.CounterVec
+	ended          *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
+	stationSeconds *prometheus.CounterVec
+	folded         prometheus.Counter
+	requests       *prometheus.CounterVec
+	requestTime    prometheus.Histogram
+	rejected       *prometheus.CounterVec
+	storeErrors    *prometheus.CounterVec
+
+	seen sync.Map // locations whose counters are pre-set
+}
+
+// NewMetrics registers the counters on reg, with the rejection reasons given
+// pre-set to zero.
+func NewMetrics(reg prometheus.Registerer, reasons []string) *Metrics {
+	f := promauto.With(reg)
+	m := &Metrics{
+		events: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "session_events_total",
+			Help: "Valid session events received by this process, by location and action (create, delete, other).",
+		}, []string{"location", "action"}),
+		results: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "session_event_results_total",
+			Help: "Create and delete events by what they did: applied, duplicate (create of an active session), late (create after its delete), unmatched (delete of no active session).",
+		}, []string{"location", "action", "result"}),
+		started: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "sessions_started_total",
+			Help: "Sessions started by a create event received by this process.",
+		}, []string{"location"}),
+		ended: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "sessions_ended_total",
+			Help: "Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).",
+		}, []string{"location", "reason"}),
+		duration: f.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "session_duration_seconds",
+			Help:    "Duration of ended sessions, from create to delete or expiry.",
+			Buckets: DurationBuckets,
+		}, []string{"location"}),
+		stationSeconds: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "station_seconds_total",
+			Help: "Station time used by ended sessions: stations times duration, in seconds.",
+		}, []string{"location"}),
+		folded: f.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "locations_folded_events_total",
+			Help: "Events whose new location was past limits.max_locations and was counted under location=\"_overflow\".",
+		}),
+		requests: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "webhook_requests_total",
+			Help: "Webhook requests answered, by HTTP status code.",
+		}, []string{"code"}),
+		requestTime: f.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "webhook_request_duration_seconds",
+			Help:    "Time from a webhook request's arrival to its answer; SynthesisVR waits 2 seconds at most.",
+			Buckets: RequestBuckets,
+		}),
+		rejected: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "webhook_events_rejected_total",
+			Help: "Events rejected as invalid, by reason; the rest of their batch was applied.",
+		}, []string{"reason"}),
+		storeErrors: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "store_errors_total",
+			Help: "Store operations that failed, by operation (apply, expire, read).",
+		}, []string{"operation"}),
+	}
+	for _, c := range KnownCodes {
+		m.requests.WithLabelValues(strconv.Itoa(c))
+	}
+	for _, r := range reasons {
+		m.rejected.WithLabelValues(r)
+	}
+	for _, op := range []string{OpApply, OpExpire, OpRead} {
+		m.storeErrors.WithLabelValues(op)
+	}
+	return m
+}
+
+// Store operations, as labelled on synthesisvr_store_errors_total.
+const (
+	OpApply  = "apply"
+	OpExpire = "expire"
+	OpRead   = "read"
+)
+
+// InitLocation pre-sets a location's counters to zero, so that rate() and
+// increase() see them from the first event on.
+func (m *Metrics) InitLocation(loc string) {
+	if _, done := m.seen.LoadOrStore(loc, true); done {
+		return
+	}
+	for _, a := range []string{session.ActionCreate, session.ActionDelete, actionOther} {
+		m.events.WithLabelValues(loc, a)
+	}
+	for _, r := range resultLabels {
+		m.results.WithLabelValues(loc, r[0], r[1])
+	}
+	m.started.WithLabelValues(loc)
+	m.ended.WithLabelValues(loc, session.ReasonDeleted)
+	m.ended.WithLabelValues(loc, session.ReasonExpired)
+	m.duration.WithLabelValues(loc)
+	m.stationSeconds.WithLabelValues(loc)
+}
+
+// Outcomes counts what the store did with a request's events or an expiry run.
+func (m *Metrics) Outcomes(out []session.Outcome) {
+	for _, o := range out {
+		m.outcome(o)
+	}
+}
+
+func (m *Metrics) outcome(o session.Outcome) {
+	loc := o.Change.Location
+	m.InitLocation(loc)
+	if o.Folded {
+		m.folded.Inc()
+	}
+	switch o.Result {
+	case session.ResultExpired:
+		m.end(o, session.ReasonExpired)
+		return
+	case session.ResultIgnored:
+		m.events.WithLabelValues(loc, actionOther).Inc()
+		return
+	}
+	m.events.WithLabelValues(loc, o.Change.Action).Inc()
+	m.results.WithLabelValues(loc, o.Change.Action, o.Result).Inc()
+	if o.Result != session.ResultApplied {
+		return
+	}
+	if o.Change.Action == session.ActionCreate {
+		m.started.WithLabelValues(loc).Inc()
+	} else {
+		m.end(o, session.ReasonDeleted)
+	}
+}
+
+// end records an ended session under the location it was started at.
+func (m *Metrics) end(o session.Outcome, reason string) {
+	loc := o.Session.Location
+	m.InitLocation(loc)
+	d := o.Duration().Seconds()
+	m.ended.WithLabelValues(loc, reason).Inc()
+	m.duration.WithLabelValues(loc).Observe(d)
+	m.stationSeconds.WithLabelValues(loc).Add(d * float64(o.Session.Stations))
+}
+
+// Rejected counts one rejected event.
+func (m *Metrics) Rejected(reason string) { m.rejected.WithLabelValues(reason).Inc() }
+
+// Request counts one answered webhook request.
+func (m *Metrics) Request(code int, took time.Duration) {
+	m.requests.WithLabelValues(strconv.Itoa(code)).Inc()
+	m.requestTime.Observe(took.Seconds())
+}
+
+// StoreError counts one failed store operation.
+func (m *Metrics) StoreError(op string) { m.storeErrors.WithLabelValues(op).Inc() }

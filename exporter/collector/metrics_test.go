@@ -1,0 +1,94 @@
+package collector_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+)
+
+func TestOutcomesAreCounted(t *testing.T) {
+	start := time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
+	create := session.Change{UUID: "u", Action: session.ActionCreate, Location: "A", Stations: 2}
+	sess := session.Session{UUID: "u", Location: "A", Stations: 2, Started: start}
+	del := session.Change{UUID: "u", Action: session.ActionDelete, Location: "A"}
+	outcomes := []session.Outcome{
+		{Change: create, Result: session.ResultApplied, Session: sess},
+		{Change: create, Result: session.ResultDuplicate, Session: sess},
+		{Change: session.Change{UUID: "x", Action: "pause", Location: "A"}, Result: session.ResultIgnored},
+		{Change: del, Result: session.ResultApplied, Session: sess, Ended: start.Add(30 * time.Minute)},
+		{Change: del, Result: session.ResultUnmatched},
+		{Change: session.Change{UUID: "v", Location: "B"}, Result: session.ResultExpired,
+			Session: session.Session{UUID: "v", Location: "B", Stations: 1, Started: start}, Ended: start.Add(6 * time.Hour)},
+		{Change: session.Change{UUID: "w", Action: session.ActionCreate, Location: session.OverflowLocation}, Result: session.ResultApplied, Folded: true,
+			Session: session.Session{UUID: "w", Location: session.OverflowLocation, Started: start}},
+	}
+	reg := prometheus.NewRegistry()
+	m := collector.NewMetrics(reg, nil)
+	m.Outcomes(outcomes)
+	want := `
+# HELP synthesisvr_locations_folded_events_total Events whose new location was past limits.max_locations and was counted under location="_overflow".
+# TYPE synthesisvr_locations_folded_events_total counter
+synthesisvr_locations_folded_events_total 1
+# HELP synthesisvr_session_events_total Valid session events received by this process, by location and action (create, delete, other).
+# TYPE synthesisvr_session_events_total counter
+synthesisvr_session_events_total{action="create",location="A"} 2
+synthesisvr_session_events_total{action="create",location="B"} 0
+synthesisvr_session_events_total{action="create",location="_overflow"} 1
+synthesisvr_session_events_total{action="delete",location="A"} 2
+synthesisvr_session_events_total{action="delete",location="B"} 0
+synthesisvr_session_events_total{action="delete",location="_overflow"} 0
+synthesisvr_session_events_total{action="other",location="A"} 1
+synthesisvr_session_events_total{action="other",location="B"} 0
+synthesisvr_session_events_total{action="other",location="_overflow"} 0
+# HELP synthesisvr_session_event_results_total Create and delete events by what they did: applied, duplicate (create of an active session), late (create after its delete), unmatched (delete of no active session).
+# TYPE synthesisvr_session_event_results_total counter
+synthesisvr_session_event_results_total{action="create",location="A",result="applied"} 1
+synthesisvr_session_event_results_total{action="create",location="A",result="duplicate"} 1
+synthesisvr_session_event_results_total{action="create",location="A",result="late"} 0
+synthesisvr_session_event_results_total{action="delete",location="A",result="applied"} 1
+synthesisvr_session_event_results_total{action="delete",location="A",result="unmatched"} 1
+synthesisvr_session_event_results_total{action="create",location="B",result="applied"} 0
+synthesisvr_session_event_results_total{action="create",location="B",result="duplicate"} 0
+synthesisvr_session_event_results_total{action="create",location="B",result="late"} 0
+synthesisvr_session_event_results_total{action="delete",location="B",result="applied"} 0
+synthesisvr_session_event_results_total{action="delete",location="B",result="unmatched"} 0
+synthesisvr_session_event_results_total{action="create",location="_overflow",result="applied"} 1
+synthesisvr_session_event_results_total{action="create",location="_overflow",result="duplicate"} 0
+synthesisvr_session_event_results_total{action="create",location="_overflow",result="late"} 0
+synthesisvr_session_event_results_total{action="delete",location="_overflow",result="applied"} 0
+synthesisvr_session_event_results_total{action="delete",location="_overflow",result="unmatched"} 0
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).
+# TYPE synthesisvr_sessions_ended_total counter
+synthesisvr_sessions_ended_total{location="A",reason="deleted"} 1
+synthesisvr_sessions_ended_total{location="A",reason="expired"} 0
+synthesisvr_sessions_ended_total{location="B",reason="deleted"} 0
+synthesisvr_sessions_ended_total{location="B",reason="expired"} 1
+synthesisvr_sessions_ended_total{location="_overflow",reason="deleted"} 0
+synthesisvr_sessions_ended_total{location="_overflow",reason="expired"} 0
+# HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
+# TYPE synthesisvr_sessions_started_total counter
+synthesisvr_sessions_started_total{location="A"} 1
+synthesisvr_sessions_started_total{location="B"} 0
+synthesisvr_sessions_started_total{location="_overflow"} 1
+# HELP synthesisvr_station_seconds_total Station time used by ended sessions: stations times duration, in seconds.
+# TYPE synthesisvr_station_seconds_total counter
+synthesisvr_station_seconds_total{location="A"} 3600
+synthesisvr_station_seconds_total{location="B"} 21600
+synthesisvr_station_seconds_total{location="_overflow"} 0
+`
+	names := []string{"synthesisvr_locations_folded_events_total", "synthesisvr_session_events_total",
+		"synthesisvr_session_event_results_total",
+		"synthesisvr_sessions_ended_total", "synthesisvr_sessions_started_total", "synthesisvr_station_seconds_total"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.CollectAndCount(reg, "synthesisvr_session_duration_seconds"); got != 3 {
+		t.Errorf("duration histograms: %d series, want 3 (A, B, _overflow)", got)
+	}
+}
