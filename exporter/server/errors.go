@@ -1,0 +1,5 @@
+package server
+
+import "errors"
+
+var errNotAccepting = errors.New("starting or shutting down")

@@ -1,0 +1,139 @@
+// Package server routes the exporter's HTTP endpoints, in one place: metrics,
+// health, readiness, reload, the landing page and the webhook receiver.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
+)
+
+// Pinger is the part of the store readiness needs. It must be safe for concurrent use.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Gate says whether the exporter accepts events: closed while starting and
+// draining, and while the store cannot be reached.
+type Gate struct {
+	open  atomic.Bool
+	store Pinger
+}
+
+// NewGate returns a closed gate over store.
+func NewGate(store Pinger) *Gate { return &Gate{store: store} }
+
+// Open starts accepting events; Close stops.
+func (g *Gate) Open() { g.open.Store(true) }
+
+// Close stops accepting events (on shutdown).
+func (g *Gate) Close() { g.open.Store(false) }
+
+// Accepting reports whether events may be taken now.
+func (g *Gate) Accepting() bool { return g.open.Load() }
+
+// Ready reports why the exporter is not ready, or nil.
+func (g *Gate) Ready(ctx context.Context) error {
+	if !g.open.Load() {
+		return errNotAccepting
+	}
+	return g.store.Ping(ctx)
+}
+
+// Options are what the routes serve.
+type Options struct {
+	MetricsPath string
+	Gatherer    prometheus.Gatherer
+	// Registerer receives promhttp's own metrics; nil for none.
+	Registerer prometheus.Registerer
+	Webhook    *webhook.Handler
+	Gate       *Gate
+	// Reload reloads the configuration; nil when there is no file to reload.
+	Reload  func() error
+	Landing web.LandingConfig
+	Logger  *slog.Logger
+}
+
+// newEngine returns a gin engine without hints: unknown paths, wrong methods and
+// trailing slashes all get the same 404, so a scan learns nothing about tokens.
+func newEngine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.HandleMethodNotAllowed = false
+	r.ContextWithFallback = true
+	r.Use(gin.Recovery())
+	// The exporter is not behind a proxy it knows; it never trusts forwarded headers.
+	_ = r.SetTrustedProxies(nil)
+	r.NoRoute(webhook.NotFound)
+	return r
+}
+
+// Main returns the engine of --web.listen-address; with webhookToo it serves the
+// receiver as well.
+func Main(o Options, webhookToo bool) (http.Handler, error) {
+	r := newEngine()
+	landing, err := web.NewLandingPage(o.Landing)
+	if err != nil {
+		return nil, err
+	}
+	r.GET("/", gin.WrapH(landing))
+	r.GET(o.MetricsPath, gin.WrapH(promhttp.InstrumentMetricHandler(o.Registerer,
+		promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
+			EnableOpenMetrics:   true,
+			MaxRequestsInFlight: 4,
+			Timeout:             10 * time.Second,
+			ErrorLog:            slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
+		}))))
+	r.GET("/-/healthy", healthy)
+	r.HEAD("/-/healthy", healthy)
+	r.GET("/-/ready", o.ready)
+	r.HEAD("/-/ready", o.ready)
+	r.POST("/-/reload", o.reload)
+	r.PUT("/-/reload", o.reload)
+	if webhookToo {
+		o.Webhook.Register(r)
+	}
+	return r, nil
+}
+
+// Webhook returns the engine of --webhook.listen-address: the receiver alone.
+func Webhook(o Options) http.Handler {
+	r := newEngine()
+	o.Webhook.Register(r)
+	return r
+}
+
+func healthy(c *gin.Context) { c.String(http.StatusOK, "Healthy.\n") }
+
+func (o Options) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), time.Second)
+	defer cancel()
+	if err := o.Gate.Ready(ctx); err != nil {
+		c.String(http.StatusServiceUnavailable, "Not ready: %v\n", err)
+		return
+	}
+	c.String(http.StatusOK, "Ready.\n")
+}
+
+func (o Options) reload(c *gin.Context) {
+	if o.Reload == nil {
+		c.String(http.StatusBadRequest, "No configuration file to reload: the exporter runs without --config.file.\n")
+		return
+	}
+	if err := o.Reload(); err != nil {
+		c.String(http.StatusInternalServerError, "Reload failed; the previous configuration stays in force:\n%v\n", err)
+		return
+	}
+	c.String(http.StatusOK, "Configuration reloaded.\n")
+}

@@ -1,0 +1,224 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+)
+
+// Path is the route of the receiver; the token is its last segment.
+const Path = "/webhook/:token"
+
+// Budget is how long SynthesisVR waits for an answer; the store gets what is left
+// of it after reading the body, less a margin for the answer to travel.
+const Budget = 2 * time.Second
+
+const answerMargin = 300 * time.Millisecond
+
+var (
+	errNotFound     = errors.New("not found")
+	errNotReady     = errors.New("the exporter is starting or shutting down; events were not applied")
+	errBodyTooLarge = errors.New("body too large")
+	errStore        = errors.New("the session store did not take the events in time; events were not applied")
+)
+
+// Applier is the part of a session.Store the receiver writes to.
+// It must be safe for concurrent use.
+type Applier interface {
+	Apply(ctx context.Context, b session.Batch) ([]session.Outcome, error)
+}
+
+// Recorder counts what the receiver does. It must be safe for concurrent use.
+type Recorder interface {
+	Outcomes([]session.Outcome)
+	Rejected(reason string)
+	Request(code int, took time.Duration)
+	StoreError(op string)
+}
+
+// Handler receives SynthesisVR webhooks.
+type Handler struct {
+	store     Applier
+	rec       Recorder
+	accepting func() bool
+	logger    *slog.Logger
+	now       func() time.Time
+	settings  atomic.Pointer[Settings]
+}
+
+// New returns a handler; accepting reports whether events may be taken now.
+func New(store Applier, rec Recorder, accepting func() bool, s *Settings, logger *slog.Logger) *Handler {
+	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now}
+	h.settings.Store(s)
+	return h
+}
+
+// SetSettings replaces the settings (on a configuration reload).
+func (h *Handler) SetSettings(s *Settings) { h.settings.Store(s) }
+
+// Register adds the receiver's route.
+func (h *Handler) Register(r gin.IRoutes) { r.POST(Path, h.serve) }
+
+// Answer is the JSON body of a 200. SynthesisVR ignores it; people and tests read it.
+type Answer struct {
+	Received   int      `json:"received"`
+	Applied    int      `json:"applied"`
+	Duplicates int      `json:"duplicates"`
+	Unmatched  int      `json:"unmatched"`
+	Late       int      `json:"late"`
+	Ignored    int      `json:"ignored"`
+	Rejected   int      `json:"rejected"`
+	Errors     []string `json:"errors"`
+}
+
+func (h *Handler) serve(c *gin.Context) {
+	start := time.Now()
+	code, body := h.receive(c)
+	if code == http.StatusNotFound {
+		NotFound(c)
+	} else {
+		c.JSON(code, body)
+	}
+	h.rec.Request(code, time.Since(start))
+}
+
+// NotFound answers exactly like an unknown route, so that a wrong token gives no
+// hint that the receiver exists.
+func NotFound(c *gin.Context) {
+	c.String(http.StatusNotFound, "404 page not found")
+}
+
+// receive handles one request and returns the status and body to answer.
+func (h *Handler) receive(c *gin.Context) (int, any) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), Budget-answerMargin)
+	defer cancel()
+	s := h.settings.Load()
+	hook, ok := s.match(c.Param("token"))
+	if !ok {
+		return http.StatusNotFound, nil
+	}
+	ans, err := h.process(ctx, c, s, hook)
+	if err != nil {
+		return statusOf(err), gin.H{"error": err.Error()}
+	}
+	return http.StatusOK, ans
+}
+
+func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook Hook) (*Answer, error) {
+	if !h.accepting() {
+		return nil, errNotReady
+	}
+	raw, err := readBody(c, s.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	batch, err := event.Decode(raw, s.MaxEvents)
+	if err != nil {
+		h.logger.Warn("Webhook body refused", "hook", hook.Name, "err", err)
+		return nil, err
+	}
+	ans := h.reject(batch, hook)
+	out, err := h.store.Apply(ctx, session.Batch{
+		Now:          h.now(),
+		Changes:      changes(batch, hook),
+		MaxLocations: s.MaxLocations,
+		Exempt:       s.Exempt,
+	})
+	if err != nil {
+		h.rec.StoreError("apply")
+		h.logger.Error("Storing webhook events failed", "hook", hook.Name, "events", batch.Received, "err", err)
+		return nil, fmt.Errorf("%w: %v", errStore, err)
+	}
+	h.rec.Outcomes(out)
+	ans.count(out)
+	return ans, nil
+}
+
+// readBody reads at most limit bytes of the body.
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	raw, err := io.ReadAll(body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, fmt.Errorf("%w: more than limits.max_body_bytes (%d bytes); send fewer events per request or raise the limit", errBodyTooLarge, limit)
+	case err != nil:
+		return nil, fmt.Errorf("%w: reading the body: %v", event.ErrEmpty, err)
+	}
+	return raw, nil
+}
+
+// reject counts and logs the batch's invalid events and starts the answer.
+func (h *Handler) reject(b *event.Batch, hook Hook) *Answer {
+	ans := &Answer{Received: b.Received, Rejected: len(b.Rejected), Errors: []string{}}
+	for _, r := range b.Rejected {
+		h.rec.Rejected(r.Reason)
+		ans.Errors = append(ans.Errors, r.Message)
+	}
+	if len(b.Rejected) > 0 {
+		h.logger.Warn("Webhook events rejected", "hook", hook.Name, "rejected", len(b.Rejected),
+			"received", b.Received, "first", b.Rejected[0].Message)
+	}
+	return ans
+}
+
+// changes turns the valid events, known actions or not, into store changes in
+// their array order; unknown actions still show that the location is alive.
+func changes(b *event.Batch, hook Hook) []session.Change {
+	evs := make([]event.Event, 0, len(b.Events)+len(b.Ignored))
+	evs = append(append(evs, b.Events...), b.Ignored...)
+	if len(b.Ignored) > 0 {
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Index < evs[j].Index })
+	}
+	out := make([]session.Change, len(evs))
+	for i, e := range evs {
+		loc := e.Location
+		if hook.Location != "" {
+			loc = hook.Location
+		}
+		out[i] = session.Change{UUID: e.UUID, Action: e.Action, Location: loc, Stations: e.Stations}
+	}
+	return out
+}
+
+func (a *Answer) count(out []session.Outcome) {
+	for _, o := range out {
+		switch o.Result {
+		case session.ResultApplied:
+			a.Applied++
+		case session.ResultDuplicate:
+			a.Duplicates++
+		case session.ResultUnmatched:
+			a.Unmatched++
+		case session.ResultLate:
+			a.Late++
+		case session.ResultIgnored:
+			a.Ignored++
+		}
+	}
+}
+
+// statusOf maps the receiver's errors to HTTP status codes, in one place.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, errBodyTooLarge), errors.Is(err, event.ErrTooManyEvents):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, event.ErrEmpty), errors.Is(err, event.ErrSyntax), errors.Is(err, event.ErrShape):
+		return http.StatusBadRequest
+	case errors.Is(err, errNotReady), errors.Is(err, errStore):
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}

@@ -1,0 +1,55 @@
+// Package webhook is the SynthesisVR receiver: it checks the token in the URL,
+// bounds and decodes the body, applies the events to the session store and answers
+// once they are durable, within SynthesisVR's 2-second budget.
+package webhook
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+)
+
+// Hook is one webhook URL given to SynthesisVR.
+type Hook struct {
+	Name  string
+	Token string // the secret path segment; never logged
+	// Location, when set, labels every event received on this hook.
+	Location string
+}
+
+// Settings are what the handler needs from the configuration; they are replaced
+// whole on a reload.
+type Settings struct {
+	Hooks        []Hook
+	MaxBodyBytes int64
+	MaxEvents    int
+	MaxLocations int
+	// Exempt locations never fold into the overflow label (the configured ones).
+	Exempt map[string]bool
+
+	digests [][sha256.Size]byte
+}
+
+// NewSettings prepares settings for use by the handler.
+func NewSettings(s Settings) *Settings {
+	s.digests = make([][sha256.Size]byte, len(s.Hooks))
+	for i, h := range s.Hooks {
+		s.digests[i] = sha256.Sum256([]byte(h.Token))
+	}
+	return &s
+}
+
+// match finds the hook of a token. It compares digests in constant time and looks
+// at every hook, so neither the length of a token nor its position is timed out.
+func (s *Settings) match(token string) (Hook, bool) {
+	d := sha256.Sum256([]byte(token))
+	found := -1
+	for i := range s.digests {
+		if subtle.ConstantTimeCompare(d[:], s.digests[i][:]) == 1 && found < 0 {
+			found = i
+		}
+	}
+	if found < 0 || token == "" {
+		return Hook{}, false
+	}
+	return s.Hooks[found], true
+}
