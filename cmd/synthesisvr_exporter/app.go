@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/server"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/boltstore"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/memstore"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
+)
+
+// envToken is the environment variable that may hold the webhook token.
+const envToken = "SYNTHESISVR_WEBHOOK_TOKEN"
+
+// app holds the wired parts of the exporter.
+type app struct {
+	f          *flags
+	logger     *slog.Logger
+	store      session.Store
+	registry   *prometheus.Registry
+	metrics    *collector.Metrics
+	gate       *server.Gate
+	webhook    *webhook.Handler
+	expirer    *session.Expirer
+	configured atomic.Pointer[[]string]
+	reloadMu   sync.Mutex
+}
+
+func newApp(f *flags, logger *slog.Logger) (*app, error) {
+	cfg, err := loadConfig(f.configFile)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{f: f, logger: logger, registry: prometheus.NewRegistry()}
+	a.store, err = openStore(f)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := a.settings(cfg)
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
+	a.registry.MustRegister(
+		versioncollector.NewCollector(name),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collector.New(a.store, a.metrics, a.configuredLocations, logger),
+	)
+	a.setLocations(cfg)
+	a.initKnownLocations()
+	a.gate = server.NewGate(a.store)
+	a.webhook = webhook.New(a.store, a.metrics, a.gate.Accepting, settings, logger)
+	a.expirer = &session.Expirer{
+		Store: a.store, MaxAge: f.maxAge, Every: session.ExpiryInterval(f.maxAge),
+		Ended:  a.metrics.Outcomes,
+		Failed: func(error) { a.metrics.StoreError(collector.OpExpire) },
+		Logger: logger, Now: time.Now,
+	}
+	return a, nil
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	return config.Load(path)
+}
+
+func openStore(f *flags) (session.Store, error) {
+	switch f.backend {
+	case "memory":
+		return memstore.New(), nil
+	case "bolt":
+		return boltstore.Open(f.storagePath)
+	default:
+		return nil, fmt.Errorf("--storage.backend=%s is not available in this build: use bolt or memory", f.backend)
+	}
+}
+
+// settings builds the receiver's settings: the configured webhooks, the token of
+// the environment, or else a token generated once and kept beside the bolt file.
+func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
+	s := webhook.Settings{
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
+		MaxEvents:    cfg.Limits.MaxEventsPerRequest,
+		MaxLocations: cfg.Limits.MaxLocations,
+		Exempt:       map[string]bool{},
+	}
+	for _, w := range cfg.Webhooks {
+		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location})
+		if w.Location != "" {
+			s.Exempt[w.Location] = true
+		}
+	}
+	for _, l := range cfg.Locations {
+		s.Exempt[l.Name] = true
+	}
+	if tok, ok := os.LookupEnv(envToken); ok {
+		if err := config.ValidateToken(tok); err != nil {
+			return nil, fmt.Errorf("environment variable %s: %w", envToken, err)
+		}
+		s.Hooks = append(s.Hooks, webhook.Hook{Name: "environment", Token: tok})
+	}
+	if len(s.Hooks) == 0 {
+		hook, err := a.generatedHook()
+		if err != nil {
+			return nil, err
+		}
+		s.Hooks = append(s.Hooks, hook)
+	}
+	return webhook.NewSettings(s), nil
+}
+
+func (a *app) generatedHook() (webhook.Hook, error) {
+	dir := tokenDir(a.f)
+	tok, created, err := webhook.LoadOrCreateToken(dir)
+	if err != nil {
+		return webhook.Hook{}, fmt.Errorf("no webhook token is configured, and keeping a generated one failed: %w", err)
+	}
+	if created {
+		// Shown this once only, so the operator can paste it into SynthesisVR.
+		a.logger.Warn("No webhook token was configured: generated one. Paste this URL into SynthesisVR (Web Widgets & API > API & Webhooks), with this machine's public name, and keep it secret",
+			"url", webhookURL(a.f, tok), "token_file", dir+"/"+webhook.TokenFileName)
+	} else {
+		a.logger.Info("Using the generated webhook token", "token_file", dir+"/"+webhook.TokenFileName)
+	}
+	return webhook.Hook{Name: "generated", Token: tok}, nil
+}
+
+// webhookURL is the receiver's URL on this machine.
+func webhookURL(f *flags, token string) string {
+	addr := f.webhookAddress
+	if addr == "" && len(*f.web.WebListenAddresses) > 0 {
+		addr = (*f.web.WebListenAddresses)[0]
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host, port = addr, ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host, _ = os.Hostname()
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/webhook/" + token
+}
+
+func (a *app) setLocations(cfg *config.Config) {
+	names := make([]string, 0, len(cfg.Locations))
+	for _, l := range cfg.Locations {
+		names = append(names, l.Name)
+		a.metrics.InitLocation(l.Name)
+	}
+	a.configured.Store(&names)
+}
+
+func (a *app) configuredLocations() []string { return *a.configured.Load() }
+
+// initKnownLocations pre-sets the counters of every location the store knows.
+func (a *app) initKnownLocations() {
+	locs, err := a.store.Locations(context.Background())
+	if err != nil {
+		a.logger.Warn("Reading known locations failed; their counters start at their first event", "err", err)
+		return
+	}
+	for l := range locs {
+		a.metrics.InitLocation(l)
+	}
+}
+
+// reload reloads the configuration file; a bad file leaves the old one in force.
+func (a *app) reload() error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	if a.f.configFile == "" {
+		return errors.New("no --config.file to reload")
+	}
+	cfg, err := config.Load(a.f.configFile)
+	if err == nil {
+		var s *webhook.Settings
+		if s, err = a.settings(cfg); err == nil {
+			a.webhook.SetSettings(s)
+			a.setLocations(cfg)
+		}
+	}
+	if err != nil {
+		a.logger.Error("Reloading the configuration failed; the previous one stays in force", "file", a.f.configFile, "err", err)
+		return err
+	}
+	a.logger.Info("Configuration reloaded", "file", a.f.configFile)
+	return nil
+}
+
+func (a *app) options() server.Options {
+	o := server.Options{
+		MetricsPath: a.f.metricsPath,
+		Gatherer:    a.registry,
+		Registerer:  a.registry,
+		Webhook:     a.webhook,
+		Gate:        a.gate,
+		Logger:      a.logger,
+		Landing: web.LandingConfig{
+			Name:        "SynthesisVR Exporter",
+			Description: "Receives SynthesisVR session webhooks at POST /webhook/<token> and exports active sessions per location.",
+			Version:     version.Info(),
+			Profiling:   "false",
+			Links: []web.LandingLinks{
+				{Address: a.f.metricsPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+		},
+	}
+	if a.f.configFile != "" {
+		o.Reload = a.reload
+	}
+	return o
+}
+
+func (a *app) mainHandler(webhookToo bool) (http.Handler, error) {
+	return server.Main(a.options(), webhookToo)
+}
+
+func (a *app) webhookHandler() http.Handler { return server.Webhook(a.options()) }
+
+func (a *app) close() error { return a.store.Close() }

@@ -1,0 +1,241 @@
+// Command synthesisvr_exporter receives SynthesisVR session webhooks and exports
+// the venue's active sessions as Prometheus metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/server"
+)
+
+const name = "synthesisvr_exporter"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// flags are the command line of DESIGN.md.
+type flags struct {
+	web            *web.FlagConfig
+	webhookAddress string
+	metricsPath    string
+	configFile     string
+	backend        string
+	storagePath    string
+	redisURL       string
+	maxAge         time.Duration
+	drainDelay     time.Duration
+	log            *promslog.Config
+}
+
+func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
+	app := kingpin.New(name, "Receives SynthesisVR session webhooks and exports active sessions as Prometheus metrics.")
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	app.Terminate(nil)
+	f := &flags{log: &promslog.Config{}}
+	f.web = kingpinflag.AddFlags(app, ":9865")
+	app.Flag("webhook.listen-address", "When set, the webhook is served on this address alone (a port apart from /metrics, e.g. internet-facing). It takes TLS, not basic auth, from --web.config.file.").StringVar(&f.webhookAddress)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
+	app.Flag("web.drain-delay", "On shutdown, how long /-/ready answers 503 before the listeners close, so a load balancer moves traffic away first.").Default("0s").DurationVar(&f.drainDelay)
+	app.Flag("config.file", "YAML configuration file (webhooks, locations, limits, tracing); without it the exporter runs on defaults.").StringVar(&f.configFile)
+	app.Flag("storage.backend", "Where sessions are kept: bolt (a file, one replica), redis (several replicas) or memory (lost on restart).").Default("bolt").EnumVar(&f.backend, "bolt", "redis", "memory")
+	app.Flag("storage.path", "The bolt file; its folder is created and also keeps a generated webhook token.").Default("data/synthesisvr.db").StringVar(&f.storagePath)
+	app.Flag("storage.redis.url", "Redis URL for --storage.backend=redis (rediss:// for TLS).").Default("redis://localhost:6379/0").StringVar(&f.redisURL)
+	app.Flag("session.max-age", "An active session older than this is ended as expired (its delete was missed).").Default("6h").DurationVar(&f.maxAge)
+	promslogflag.AddFlags(app, f.log)
+	app.Version(version.Print(name))
+	app.HelpFlag.Short('h')
+	if _, err := app.Parse(args); err != nil {
+		return nil, err
+	}
+	if f.maxAge <= 0 {
+		return nil, fmt.Errorf("--session.max-age must be positive, got %s", f.maxAge)
+	}
+	return f, nil
+}
+
+// run is the whole program; it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	f, err := parseFlags(args, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	if f == nil || wantsHelpOrVersion(args) {
+		return 0
+	}
+	f.log.Writer = stderr
+	logger := promslog.New(f.log)
+	logger.Info("Starting "+name, "version", version.Info())
+	logger.Info("Build context", "build_context", version.BuildContext())
+
+	ex, err := start(f, logger)
+	if err != nil {
+		logger.Error("Cannot start", "err", err)
+		return 1
+	}
+	return ex.wait()
+}
+
+// wantsHelpOrVersion reports a --help or --version run, which kingpin answered.
+func wantsHelpOrVersion(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--help", "-h", "--version", "--help-long", "--help-man":
+			return true
+		}
+	}
+	return false
+}
+
+// exporter is the running program, stopped in order by wait.
+type exporter struct {
+	logger  *slog.Logger
+	app     *app
+	servers []*http.Server
+	errs    chan error
+	signals chan os.Signal
+	stopBg  context.CancelFunc
+	bgDone  chan struct{}
+	drain   time.Duration
+}
+
+func start(f *flags, logger *slog.Logger) (*exporter, error) {
+	a, err := newApp(f, logger)
+	if err != nil {
+		return nil, err
+	}
+	ex := &exporter{logger: logger, app: a, errs: make(chan error, 2), drain: f.drainDelay,
+		signals: make(chan os.Signal, 4), bgDone: make(chan struct{})}
+	if err := ex.listen(f); err != nil {
+		a.close()
+		return nil, err
+	}
+	signal.Notify(ex.signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	var bg context.Context
+	bg, ex.stopBg = context.WithCancel(context.Background())
+	go func() {
+		defer close(ex.bgDone)
+		a.expirer.Run(bg)
+	}()
+	a.gate.Open()
+	logger.Info("Ready to receive webhooks")
+	return ex, nil
+}
+
+// listen starts the HTTP servers.
+func (ex *exporter) listen(f *flags) error {
+	wc, err := serverWebConfig(f)
+	if err != nil {
+		return err
+	}
+	main, err := ex.app.mainHandler(f.webhookAddress == "")
+	if err != nil {
+		return err
+	}
+	ms := newHTTPServer(main)
+	ex.servers = append(ex.servers, ms)
+	go func() { ex.errs <- web.ListenAndServe(ms, f.web, ex.logger) }()
+	if f.webhookAddress == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", f.webhookAddress)
+	if err != nil {
+		return fmt.Errorf("webhook listener: %w", err)
+	}
+	ws := newHTTPServer(ex.app.webhookHandler())
+	ex.servers = append(ex.servers, ws)
+	ex.logger.Info("Webhook listening", "address", ln.Addr().String(), "tls", wc.TLS != nil)
+	go func() {
+		if wc.TLS != nil {
+			ws.TLSConfig = wc.TLS
+			ex.errs <- ws.ServeTLS(ln, "", "")
+			return
+		}
+		ex.errs <- ws.Serve(ln)
+	}()
+	return nil
+}
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// wait serves until a stop signal or a server failure, then stops in order:
+// refuse events (ready turns 503), let in-flight requests finish, close the
+// servers, stop expiry, close the store.
+func (ex *exporter) wait() int {
+	code := 0
+	for stop := false; !stop; {
+		select {
+		case sig := <-ex.signals:
+			if sig == syscall.SIGHUP {
+				_ = ex.app.reload()
+				continue
+			}
+			ex.logger.Info("Shutting down", "signal", sig.String())
+			stop = true
+		case err := <-ex.errs:
+			ex.logger.Error("HTTP server failed", "err", err)
+			code, stop = 1, true
+		}
+	}
+	signal.Stop(ex.signals)
+	ex.app.gate.Close()
+	time.Sleep(ex.drain)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range ex.servers {
+		if err := s.Shutdown(ctx); err != nil {
+			ex.logger.Error("HTTP server shutdown", "err", err)
+		}
+	}
+	ex.stopBg()
+	<-ex.bgDone
+	if err := ex.app.close(); err != nil {
+		ex.logger.Error("Closing the store", "err", err)
+		code = 1
+	}
+	ex.logger.Info("Stopped")
+	return code
+}
+
+func serverWebConfig(f *flags) (server.WebConfig, error) {
+	wc, err := server.ReadWebConfig(*f.web.WebConfigFile)
+	if err != nil {
+		return wc, err
+	}
+	if wc.BasicAuth && f.webhookAddress == "" {
+		return wc, errors.New("--web.config.file turns basic auth on, which SynthesisVR cannot send: set --webhook.listen-address to serve the webhook on a listener of its own (it keeps TLS, and is guarded by its token)")
+	}
+	return wc, nil
+}
+
+// tokenDir is where a generated webhook token is kept: beside the bolt file.
+func tokenDir(f *flags) string { return filepath.Dir(f.storagePath) }
