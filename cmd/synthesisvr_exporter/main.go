@@ -50,7 +50,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app := kingpin.New(name, "Receives SynthesisVR session webhooks and exports active sessions as Prometheus metrics.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
-	app.Terminate(nil)
+	// --help and --version print and stop here; run then exits 0.
+	terminated := false
+	app.Terminate(func(int) { terminated = true })
 	f := &flags{log: &promslog.Config{}}
 	f.web = kingpinflag.AddFlags(app, ":9865")
 	app.Flag("webhook.listen-address", "When set, the webhook is served on this address alone (a port apart from /metrics, e.g. internet-facing). It takes TLS, not basic auth, from --web.config.file.").StringVar(&f.webhookAddress)
@@ -64,7 +66,11 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	promslogflag.AddFlags(app, f.log)
 	app.Version(version.Print(name))
 	app.HelpFlag.Short('h')
-	if _, err := app.Parse(args); err != nil {
+	_, err := app.Parse(args)
+	if terminated {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	if f.maxAge <= 0 {
@@ -80,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
 	}
-	if f == nil || wantsHelpOrVersion(args) {
+	if f == nil {
 		return 0
 	}
 	f.log.Writer = stderr
@@ -94,17 +100,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return ex.wait()
-}
-
-// wantsHelpOrVersion reports a --help or --version run, which kingpin answered.
-func wantsHelpOrVersion(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "--help", "-h", "--version", "--help-long", "--help-man":
-			return true
-		}
-	}
-	return false
 }
 
 // exporter is the running program, stopped in order by wait.
