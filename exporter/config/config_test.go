@@ -473,7 +473,7 @@ func TestParseErrors(t *testing.T) {
 		},
 		"not YAML at all": {
 			yaml: lines("webhooks: [", "  name: {", "}}}"),
-			want: []issue{{2, "", "not valid YAML: "}},
+			want: []issue{{3, "", "not valid YAML: "}},
 		},
 		"not YAML on the first line": {
 			yaml: lines("\tfoo: bar"),

@@ -48,9 +48,37 @@ func syntaxError(name string, data []byte, err error) error {
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		is.Line, _ = strconv.Atoi(m[1])
 		is.Message = m[2]
+		if isParserError(is.Message) {
+			is.Line++
+		}
 	}
 	is.Message = "not valid YAML: " + is.Message
 	return &Error{Issues: []Issue{is}}
+}
+
+// parserErrors are the messages of yaml's parser (as opposed to its scanner): for
+// them yaml reports a line counted from 0, where scanner errors count from 1.
+var parserErrors = []string{
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected '-' indicator",
+	"did not find expected <document start>",
+	"did not find expected <stream-start>",
+	"did not find expected key",
+	"did not find expected node content",
+	"found duplicate %TAG directive",
+	"found duplicate %YAML directive",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+func isParserError(msg string) bool {
+	for _, p := range parserErrors {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // unreadableLine guesses the line of a yaml error that has none: yaml leaves the line out
