@@ -129,9 +129,10 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 		return nil, err
 	}
 	ans := h.reject(batch, hook)
+	chs := changes(batch, hook)
 	out, err := h.store.Apply(ctx, session.Batch{
 		Now:          h.now(),
-		Changes:      changes(batch, hook),
+		Changes:      chs,
 		MaxLocations: s.MaxLocations,
 		Exempt:       s.Exempt,
 	})
@@ -141,8 +142,20 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 		return nil, fmt.Errorf("%w: %v", errStore, err)
 	}
 	h.rec.Outcomes(out)
+	h.warnFolded(out, chs, hook)
 	ans.count(out)
 	return ans, nil
+}
+
+// warnFolded logs the locations that were folded into the overflow label.
+func (h *Handler) warnFolded(out []session.Outcome, chs []session.Change, hook Hook) {
+	for i, o := range out {
+		if o.Folded {
+			h.logger.Warn("Location limit reached: events of a new location are counted under "+session.OverflowLocation+"; raise limits.max_locations or bind webhooks to locations",
+				"hook", hook.Name, "location", chs[i].Location, "max_locations", h.settings.Load().MaxLocations)
+			return
+		}
+	}
 }
 
 // readBody reads at most limit bytes of the body.
