@@ -220,7 +220,7 @@ func (a *app) options() server.Options {
 		Logger:      a.logger,
 		Landing: web.LandingConfig{
 			Name:        "SynthesisVR Exporter",
-			Description: "Receives SynthesisVR session webhooks at POST /webhook/<token> and exports active sessions per location.",
+			Description: "Receives SynthesisVR session webhooks at POST /webhook/&lt;token&gt; and exports active sessions per location.",
 			Version:     version.Info(),
 			Profiling:   "false",
 			Links: []web.LandingLinks{

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -115,13 +114,24 @@ type exporter struct {
 }
 
 func start(f *flags, logger *slog.Logger) (*exporter, error) {
+	wc, err := serverWebConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	// Bind first: a taken port stops the start before anything is generated or logged as ready.
+	lns, err := bind(f)
+	if err != nil {
+		return nil, err
+	}
 	a, err := newApp(f, logger)
 	if err != nil {
+		lns.close()
 		return nil, err
 	}
 	ex := &exporter{logger: logger, app: a, errs: make(chan error, 2), drain: f.drainDelay,
 		signals: make(chan os.Signal, 4), bgDone: make(chan struct{})}
-	if err := ex.listen(f); err != nil {
+	if err := ex.serve(f, lns, wc); err != nil {
+		lns.close()
 		a.close()
 		return nil, err
 	}
@@ -135,40 +145,6 @@ func start(f *flags, logger *slog.Logger) (*exporter, error) {
 	a.gate.Open()
 	logger.Info("Ready to receive webhooks")
 	return ex, nil
-}
-
-// listen starts the HTTP servers.
-func (ex *exporter) listen(f *flags) error {
-	wc, err := serverWebConfig(f)
-	if err != nil {
-		return err
-	}
-	main, err := ex.app.mainHandler(f.webhookAddress == "")
-	if err != nil {
-		return err
-	}
-	ms := newHTTPServer(main)
-	ex.servers = append(ex.servers, ms)
-	go func() { ex.errs <- web.ListenAndServe(ms, f.web, ex.logger) }()
-	if f.webhookAddress == "" {
-		return nil
-	}
-	ln, err := net.Listen("tcp", f.webhookAddress)
-	if err != nil {
-		return fmt.Errorf("webhook listener: %w", err)
-	}
-	ws := newHTTPServer(ex.app.webhookHandler())
-	ex.servers = append(ex.servers, ws)
-	ex.logger.Info("Webhook listening", "address", ln.Addr().String(), "tls", wc.TLS != nil)
-	go func() {
-		if wc.TLS != nil {
-			ws.TLSConfig = wc.TLS
-			ex.errs <- ws.ServeTLS(ln, "", "")
-			return
-		}
-		ex.errs <- ws.Serve(ln)
-	}()
-	return nil
 }
 
 func newHTTPServer(h http.Handler) *http.Server {
@@ -201,7 +177,8 @@ func (ex *exporter) wait() int {
 			code, stop = 1, true
 		}
 	}
-	signal.Stop(ex.signals)
+	// Signals stay caught until the end: a SIGHUP while draining must not kill the process.
+	defer signal.Stop(ex.signals)
 	ex.app.gate.Close()
 	time.Sleep(ex.drain)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
