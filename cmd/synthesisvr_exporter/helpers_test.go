@@ -397,15 +397,31 @@ func readToken(t *testing.T, storage string) string {
 	return tok
 }
 
-// samplePath returns a file of /work/shared/samples, found relative to the repository.
-// It skips the test when the samples are absent, or fails it in CI.
+// samplePath returns a copy, kept in testdata, of a documented SynthesisVR payload
+// from the project's shared/samples; TestSamplesAreCurrent keeps the copies honest.
 func samplePath(t *testing.T, name string) string {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "samples", name)
-	if _, err := os.Stat(path); err != nil {
-		skipOrFail(t, "sample %s is absent (%v): the samples are expected in shared/samples beside the repository", name, err)
+	return filepath.Join("testdata", "samples", name)
+}
+
+// TestSamplesAreCurrent checks the copies against shared/samples where that folder
+// is beside the repository (it is for developers and CI; a bare clone has none).
+func TestSamplesAreCurrent(t *testing.T) {
+	shared := filepath.Join("..", "..", "..", "shared", "samples")
+	names, err := filepath.Glob(filepath.Join(shared, "*.json"))
+	if err != nil || len(names) == 0 {
+		t.Skipf("no shared samples in %s to compare the copies with", shared)
 	}
-	return path
+	for _, src := range names {
+		want, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(samplePath(t, filepath.Base(src)))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("testdata/samples/%s differs from %s (or is missing: %v): copy it again", filepath.Base(src), src, err)
+		}
+	}
 }
 
 // readSample returns the content of a sample file.
