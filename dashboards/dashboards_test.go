@@ -225,4 +225,3 @@ func readBoards(t *testing.T) []*dashboards.Board {
 	}
 	return boards
 }
-
