@@ -42,9 +42,10 @@ func exporterHealth(b *dashboard.DashboardBuilder) {
 			"Whether every replica could read the session store at its last scrape. No means a replica's session gauges are missing.",
 			"none", target{expr: `min(synthesisvr_store_up{job=~"$job"})`}).
 			Mappings(valueText("0", "No", red, "1", "Yes", green))).
+		// The bucket is le="2" when scraped as Prometheus text, le="2.0" as OpenMetrics.
 		WithPanel(newStat("Answered within 2 s",
 			"Share of webhook requests answered within SynthesisVR's 2 s budget, over the last few scrape intervals. Requests answered later may have been given up by SynthesisVR, which never resends.",
-			"percentunit", target{expr: `sum(rate(synthesisvr_webhook_request_duration_seconds_bucket{job=~"$job", le="2"}[$__rate_interval])) / sum(rate(synthesisvr_webhook_request_duration_seconds_count{job=~"$job"}[$__rate_interval]))`}).
+			"percentunit", target{expr: `sum(rate(synthesisvr_webhook_request_duration_seconds_bucket{job=~"$job", le=~"2|2\\.0"}[$__rate_interval])) / sum(rate(synthesisvr_webhook_request_duration_seconds_count{job=~"$job"}[$__rate_interval]))`}).
 			NoValue("No requests").Decimals(2).
 			Thresholds(thresholds(red, step{0.99, yellow}, step{0.999, green}))).
 		WithPanel(newStat("Store errors",
