@@ -1,0 +1,274 @@
+package main
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/dashboards"
+)
+
+// The dashboards and the alert rules name metrics; these tests check every name
+// against what the built exporter really exports, so that renaming a metric fails
+// CI instead of leaving an empty panel or an alert that never fires.
+
+// prometheusSeries are the series Prometheus itself writes for every target.
+var prometheusSeries = []string{
+	"up", "scrape_duration_seconds", "scrape_samples_scraped",
+	"scrape_samples_post_metric_relabeling", "scrape_series_added",
+	"ALERTS", "ALERTS_FOR_STATE",
+}
+
+// targetLabels are the labels Prometheus adds to every series of a target.
+var targetLabels = []string{"job", "instance"}
+
+// pendingMetrics are named by the dashboards ahead of the change that exports them
+// (DESIGN.md lists them). Once the exporter exports one, the test says to remove it.
+var pendingMetrics = map[string]string{
+	"synthesisvr_location_open": "opening hours (issue 3)",
+}
+
+// locationSentinel stands for the selected locations, to find the selectors that
+// filter by the location variable.
+const locationSentinel = "LOCATION-SENTINEL"
+
+// dashboardsConfig configures a location open all week, so that the metrics of
+// configured locations and opening hours are exported too.
+const dashboardsConfig = `locations:
+  - name: Downtown
+    timezone: Europe/Sofia
+    hours:
+      mon-fri: "00:00-23:59"
+      sat: "00:00-23:59"
+      sun: "00:00-23:59"
+`
+
+// family is what the exporter exports under one metric name.
+type family struct{ labels map[string]bool }
+
+func TestDashboardAndAlertMetricsExist(t *testing.T) {
+	exported := exportedFamilies(t)
+	checkPending(t, exported)
+	boards, err := dashboards.ReadBoards(filepath.Join("..", "..", "dashboards"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range boards {
+		t.Run(b.UID, func(t *testing.T) { checkBoard(t, b, exported) })
+	}
+	t.Run("alerts", func(t *testing.T) { checkAlerts(t, exported) })
+}
+
+// exportedFamilies starts the exporter with a configured location, sends it a
+// session that starts and ends and an invalid event, and returns every name it
+// exports then, histograms' series names included, with their label names.
+func exportedFamilies(t *testing.T) map[string]family {
+	t.Helper()
+	const token = "e2eDashboardsToken-0123456789"
+	cfg := filepath.Join(t.TempDir(), "config.yml")
+	writeFile(t, cfg, dashboardsConfig)
+	p := startExporter(t, options{config: cfg, env: []string{"SYNTHESISVR_WEBHOOK_TOKEN=" + token}})
+	body := "[" + createEvent("dash-1", "Downtown", 2) + `,{"uuid":"dash-1","action":"delete"},{"action":"create"}]`
+	wantCounts(t, postEvents(t, p.webhookURL(token), body), counts{Received: 3, Applied: 2, Rejected: 1})
+	tp := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := tp.TextToMetricFamilies(strings.NewReader(scrape(t, p.base).text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]family{}
+	for _, s := range prometheusSeries {
+		out[s] = family{labels: map[string]bool{}}
+	}
+	for name, mf := range mfs {
+		names := []string{name}
+		switch mf.GetType().String() {
+		case "HISTOGRAM":
+			names = []string{name + "_bucket", name + "_sum", name + "_count"}
+		case "SUMMARY":
+			names = append(names, name+"_sum", name+"_count")
+		}
+		for _, n := range names {
+			f := family{labels: map[string]bool{}}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					f.labels[l.GetName()] = true
+				}
+			}
+			if strings.HasSuffix(n, "_bucket") {
+				f.labels["le"] = true
+			}
+			out[n] = f
+		}
+	}
+	return out
+}
+
+func checkPending(t *testing.T, exported map[string]family) {
+	t.Helper()
+	for name, from := range pendingMetrics {
+		if _, ok := exported[name]; ok {
+			t.Errorf("%s is exported now: remove it from pendingMetrics in %s", name, "cmd/synthesisvr_exporter/dashboards_test.go")
+		} else {
+			t.Logf("%s is not exported yet: allowed until %s lands", name, from)
+		}
+	}
+}
+
+// checkBoard checks every query of a dashboard and its variables' metrics and labels.
+func checkBoard(t *testing.T, b *dashboards.Board, exported map[string]family) {
+	vars := dashboards.Vars{Location: []string{locationSentinel}, Job: []string{"synthesisvr"}, Scrape: 15 * time.Second, Interval: time.Minute, Range: 24 * time.Hour}
+	qs, err := b.Queries(vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		checkExpr(t, q.String(), q.Expr, exported, true)
+	}
+	for _, v := range b.Templating.List {
+		metric, label, ok := v.LabelValues()
+		if !ok {
+			continue
+		}
+		f, found := exported[metric]
+		switch {
+		case !found:
+			t.Errorf("variable %q: label_values of %s, which the exporter does not export", v.Name, metric)
+		case !f.labels[label] && !slices.Contains(targetLabels, label):
+			t.Errorf("variable %q: %s has no label %q", v.Name, metric, label)
+		}
+	}
+}
+
+// checkExpr checks that every metric an expression selects is exported (or is
+// pending), and, for a dashboard query, that a metric with a location label is
+// filtered by the location variable.
+func checkExpr(t *testing.T, where, expr string, exported map[string]family, dashboard bool) {
+	t.Helper()
+	e, err := parser.ParseExpr(expr)
+	if err != nil {
+		t.Errorf("%s: %q: %v", where, expr, err)
+		return
+	}
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		f, found := exported[vs.Name]
+		_, pending := pendingMetrics[vs.Name]
+		switch {
+		case !found && !pending:
+			t.Errorf("%s: %s is not a metric the exporter exports (nor a series of Prometheus's own)", where, vs.Name)
+		case dashboard && (f.labels["location"] || pending) && !filtersLocation(vs):
+			t.Errorf("%s: %s has a location label but is not filtered by location=~\"$location\"", where, vs.Name)
+		}
+		return nil
+	})
+}
+
+func filtersLocation(vs *parser.VectorSelector) bool {
+	for _, m := range vs.LabelMatchers {
+		if m.Name == "location" && m.Type == labels.MatchRegexp && m.Value == locationSentinel {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleFile is the part of a Prometheus rule file, or of a promtool test file, that
+// names metrics.
+type ruleFile struct {
+	Groups []struct {
+		Rules []struct {
+			Alert  string `yaml:"alert"`
+			Record string `yaml:"record"`
+			Expr   string `yaml:"expr"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+	Tests []struct {
+		InputSeries []struct {
+			Series string `yaml:"series"`
+		} `yaml:"input_series"`
+		PromQLExprTest []struct {
+			Expr string `yaml:"expr"`
+		} `yaml:"promql_expr_test"`
+	} `yaml:"tests"`
+}
+
+// checkAlerts checks the rule files and their tests under alerts/, when there are any.
+func checkAlerts(t *testing.T, exported map[string]family) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "alerts", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skip("no alerts/*.yml yet")
+	}
+	rules := map[string]ruleFile{}
+	known := maps.Clone(exported)
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rf ruleFile
+		if err := yaml.Unmarshal(data, &rf); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		rules[path] = rf
+		for _, g := range rf.Groups {
+			for _, r := range g.Rules {
+				if r.Record != "" {
+					known[r.Record] = family{labels: map[string]bool{}}
+				}
+			}
+		}
+	}
+	for path, rf := range rules {
+		name := filepath.Base(path)
+		for _, g := range rf.Groups {
+			for _, r := range g.Rules {
+				checkExpr(t, name+": rule "+r.Alert+r.Record, r.Expr, known, false)
+			}
+		}
+		for i, tc := range rf.Tests {
+			for _, s := range tc.InputSeries {
+				checkSeries(t, name, i, s.Series, known)
+			}
+			for _, e := range tc.PromQLExprTest {
+				checkExpr(t, name+": promql_expr_test", e.Expr, known, false)
+			}
+		}
+	}
+}
+
+// checkSeries checks that a unit test's input series is one the exporter exports,
+// so that a test cannot pass on a series that never exists.
+func checkSeries(t *testing.T, file string, test int, series string, known map[string]family) {
+	t.Helper()
+	ms, err := parser.ParseMetricSelector(series)
+	if err != nil {
+		t.Errorf("%s: test %d: input series %q: %v", file, test+1, series, err)
+		return
+	}
+	for _, m := range ms {
+		if m.Name != labels.MetricName {
+			continue
+		}
+		if _, ok := known[m.Value]; !ok {
+			if _, pending := pendingMetrics[m.Value]; !pending {
+				t.Errorf("%s: test %d: input series %s is not a metric the exporter exports", file, test+1, m.Value)
+			}
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package dashboards
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
+
+// Vars are the values Grafana would give the dashboards' variables for one view.
+type Vars struct {
+	// Location and Job are the selected values of those variables; nil selects
+	// "All", which needs the variable to have an all value (Job has none: give it).
+	Location []string
+	Job      []string
+	// Scrape is the scrape interval (the data source's "scrape interval" setting).
+	Scrape time.Duration
+	// Interval is the step Grafana derives from the time range and the panel's
+	// width; a panel's own min interval raises it.
+	Interval time.Duration
+	// Range is the dashboard's time range.
+	Range time.Duration
+}
+
+// Query is one target of a panel as Grafana sends it to Prometheus.
+type Query struct {
+	Board   string // the dashboard's uid
+	PanelID int
+	Panel   string // the panel's title
+	RefID   string
+	// Expr is the PromQL with every variable replaced.
+	Expr string
+	// Instant is true for a query of the value now, false for a range query.
+	Instant bool
+	// Step is the range query's resolution: the panel's interval.
+	Step time.Duration
+	// Requires names what the exporter needs, beyond webhook traffic, for the query
+	// to return data (see Conditional); empty when traffic is enough.
+	Requires []string
+}
+
+// Conditional are the metrics the exporter exports only in some setups, with what
+// they need. A query of one of them may rightly be empty elsewhere.
+var Conditional = map[string]string{
+	"synthesisvr_location_open": "locations with opening hours in --config.file",
+}
+
+// String names the query for messages.
+func (q Query) String() string {
+	return fmt.Sprintf("%s panel %d %q target %s", q.Board, q.PanelID, q.Panel, q.RefID)
+}
+
+// Queries returns every target of the board with the variables replaced as Grafana
+// would, and what each needs to return data. An expression that is not PromQL, or
+// names a variable that v has no value for, is an error.
+func (b *Board) Queries(v Vars) ([]Query, error) {
+	var out []Query
+	for _, p := range b.AllPanels() {
+		for _, t := range p.Targets {
+			q, err := b.query(p, t, v)
+			if err != nil {
+				return nil, fmt.Errorf("%s panel %d %q target %s: %w", b.UID, p.ID, p.Title, t.RefID, err)
+			}
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+func (b *Board) query(p Panel, t Target, v Vars) (Query, error) {
+	interval := v.Interval
+	if p.Interval != "" {
+		min, err := model.ParseDuration(p.Interval)
+		if err != nil {
+			return Query{}, fmt.Errorf("panel interval %q: %w", p.Interval, err)
+		}
+		interval = max(interval, time.Duration(min))
+	}
+	expr, err := b.substitute(t.Expr, v, interval)
+	if err != nil {
+		return Query{}, err
+	}
+	names, err := MetricNames(expr)
+	if err != nil {
+		return Query{}, fmt.Errorf("%q is not PromQL once its variables are replaced: %w", expr, err)
+	}
+	q := Query{Board: b.UID, PanelID: p.ID, Panel: p.Title, RefID: t.RefID, Expr: expr, Instant: t.Instant, Step: interval}
+	for _, n := range names {
+		if need, ok := Conditional[n]; ok {
+			q.Requires = append(q.Requires, need)
+		}
+	}
+	return q, nil
+}
+
+// variableRef matches $name, ${name} and ${name:format}.
+var variableRef = regexp.MustCompile(`\$(?:\{([A-Za-z0-9_]+)(?::[^}]*)?\}|([A-Za-z0-9_]+))`)
+
+// substitute replaces the variables of expr: the built-in interval and range ones
+// as Grafana computes them, and the board's label variables as Grafana's Prometheus
+// data source formats a multi-value selection (a regex alternation).
+func (b *Board) substitute(expr string, v Vars, interval time.Duration) (string, error) {
+	builtin := map[string]string{
+		"__interval":      promDuration(interval),
+		"__rate_interval": promDuration(rateInterval(interval, v.Scrape)),
+		"__range":         promDuration(v.Range),
+	}
+	var firstErr error
+	out := variableRef.ReplaceAllStringFunc(expr, func(ref string) string {
+		m := variableRef.FindStringSubmatch(ref)
+		name := m[1] + m[2]
+		if s, ok := builtin[name]; ok {
+			return s
+		}
+		s, err := b.labelValue(name, v)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		return s
+	})
+	return out, firstErr
+}
+
+func (b *Board) labelValue(name string, v Vars) (string, error) {
+	variable, ok := b.Variable(name)
+	if !ok {
+		return "", fmt.Errorf("$%s is not a variable of the dashboard", name)
+	}
+	var selected []string
+	switch name {
+	case LocationVariable:
+		selected = v.Location
+	case JobVariable:
+		selected = v.Job
+	default:
+		return "", fmt.Errorf("$%s has no value in Vars", name)
+	}
+	if selected == nil {
+		if variable.AllValue == "" {
+			return "", fmt.Errorf("$%s: \"All\" has no all value: give the values", name)
+		}
+		return variable.AllValue, nil
+	}
+	return regexAlternation(selected), nil
+}
+
+// rateInterval is Grafana's $__rate_interval: four scrapes at least, and one scrape
+// more than the step, so that rate() always has two samples.
+func rateInterval(interval, scrape time.Duration) time.Duration {
+	return max(interval+scrape, 4*scrape)
+}
+
+// promDuration writes d as PromQL does (1h, 1m30s).
+func promDuration(d time.Duration) string { return model.Duration(d).String() }
+
+// regexSpecial are the characters Grafana's Prometheus data source escapes in the
+// values of a multi-value variable.
+var regexSpecial = regexp.MustCompile(`[$^*{}\[\]'+?.()|]`)
+
+// regexAlternation formats values as Grafana does for a multi-value variable: each
+// value's regex characters escaped (twice, since PromQL strings unescape once),
+// several values joined as (a|b).
+func regexAlternation(values []string) string {
+	esc := make([]string, len(values))
+	for i, s := range values {
+		s = strings.ReplaceAll(s, `\`, `\\\\`)
+		esc[i] = regexSpecial.ReplaceAllString(s, `\\$0`)
+	}
+	if len(esc) == 1 {
+		return esc[0]
+	}
+	return "(" + strings.Join(esc, "|") + ")"
+}
