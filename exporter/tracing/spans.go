@@ -83,6 +83,9 @@ type Spans struct {
 // NewSpans returns the spans of a provider; with a no-op provider (or nil) every
 // method returns at once. An SDK provider must come from NewSDKProvider.
 func NewSpans(p trace.TracerProvider) *Spans {
+	if own, ok := p.(*Provider); ok {
+		p = own.TracerProvider
+	}
 	if p == nil {
 		p = noop.NewTracerProvider()
 	}
