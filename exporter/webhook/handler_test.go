@@ -73,7 +73,7 @@ func newEnv(t *testing.T, applier webhook.Applier) *env {
 }
 
 // newEnvWith is newEnv with spans (nil for none) and the customer-id setting.
-func newEnvWith(t *testing.T, applier webhook.Applier, spans *tracing.Spans, customerID bool) *env {
+func newEnvWith(t testing.TB, applier webhook.Applier, spans *tracing.Spans, customerID bool) *env {
 	t.Helper()
 	e := &env{store: memstore.New(), rec: &recorder{}, accepting: true}
 	if applier == nil {

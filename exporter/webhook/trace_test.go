@@ -23,7 +23,7 @@ import (
 const (
 	uuidA = "41509791-3de8-5bb9-b4fc-a9753da95aad" // the documented sample's uuid
 	uuidB = "B7E2C1D0-0000-4000-8000-00000000000B" // upper case hex
-	uuidC = "not-a-uuid"                            // hashed
+	uuidC = "not-a-uuid"                           // hashed
 )
 
 // tracedEnv is a receiver whose spans go to a recorder.
