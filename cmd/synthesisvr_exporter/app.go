@@ -25,6 +25,7 @@ import (
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/boltstore"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/memstore"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/tracing"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
 )
 
@@ -41,6 +42,8 @@ type app struct {
 	gate       *server.Gate
 	webhook    *webhook.Handler
 	expirer    *session.Expirer
+	tracer     *tracing.Provider
+	spans      *tracing.Spans
 	configured atomic.Pointer[[]string]
 	reloadMu   sync.Mutex
 }
@@ -73,9 +76,13 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	a.webhook = webhook.New(a.store, a.metrics, a.gate.Accepting, settings, logger)
 	a.expirer = &session.Expirer{
 		Store: a.store, MaxAge: f.maxAge, Every: session.ExpiryInterval(f.maxAge),
-		Ended:  a.metrics.Outcomes,
+		Ended:  a.ended,
 		Failed: func(error) { a.metrics.StoreError(collector.OpExpire) },
 		Logger: logger, Now: time.Now,
+	}
+	if err := a.startTracing(); err != nil {
+		a.store.Close()
+		return nil, err
 	}
 	return a, nil
 }
@@ -102,10 +109,11 @@ func openStore(f *flags) (session.Store, error) {
 // the environment, or else a token generated once and kept beside the bolt file.
 func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 	s := webhook.Settings{
-		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
-		MaxEvents:    cfg.Limits.MaxEventsPerRequest,
-		MaxLocations: cfg.Limits.MaxLocations,
-		Exempt:       map[string]bool{},
+		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
+		MaxEvents:         cfg.Limits.MaxEventsPerRequest,
+		MaxLocations:      cfg.Limits.MaxLocations,
+		Exempt:            map[string]bool{},
+		CustomerIDOnSpans: cfg.Tracing.CustomerID,
 	}
 	for _, w := range cfg.Webhooks {
 		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location})
@@ -242,4 +250,10 @@ func (a *app) mainHandler(webhookToo bool) (http.Handler, error) {
 
 func (a *app) webhookHandler() http.Handler { return server.Webhook(a.options()) }
 
-func (a *app) close() error { return a.store.Close() }
+// close closes the store, then stops tracing: spans of the last requests and
+// expiries are flushed after everything that makes them has stopped.
+func (a *app) close() error {
+	err := a.store.Close()
+	a.stopTracing()
+	return err
+}

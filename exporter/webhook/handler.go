@@ -15,6 +15,7 @@ import (
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/tracing"
 )
 
 // Path is the route of the receiver; the token is its last segment.
@@ -55,11 +56,13 @@ type Handler struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	settings  atomic.Pointer[Settings]
+	spans     *tracing.Spans
 }
 
-// New returns a handler; accepting reports whether events may be taken now.
+// New returns a handler; accepting reports whether events may be taken now. It
+// records no spans unless given them by SetSpans.
 func New(store Applier, rec Recorder, accepting func() bool, s *Settings, logger *slog.Logger) *Handler {
-	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now}
+	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now, spans: tracing.NewSpans(nil)}
 	h.settings.Store(s)
 	return h
 }
@@ -67,8 +70,10 @@ func New(store Applier, rec Recorder, accepting func() bool, s *Settings, logger
 // SetSettings replaces the settings (on a configuration reload).
 func (h *Handler) SetSettings(s *Settings) { h.settings.Store(s) }
 
-// Register adds the receiver's route.
-func (h *Handler) Register(r gin.IRoutes) { r.POST(Path, h.serve) }
+// Register adds the receiver's route, traced when the handler has spans.
+func (h *Handler) Register(r gin.IRoutes) {
+	r.POST(Path, append(h.spans.Middleware(), h.serve)...)
+}
 
 // Answer is the JSON body of a 200. SynthesisVR ignores it; people and tests read it.
 type Answer struct {
@@ -129,9 +134,11 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 		return nil, err
 	}
 	ans := h.reject(batch, hook)
-	chs := changes(batch, hook)
+	evs := valid(batch)
+	chs := changes(evs, hook)
+	now := h.now()
 	out, err := h.store.Apply(ctx, session.Batch{
-		Now:          h.now(),
+		Now:          now,
 		Changes:      chs,
 		MaxLocations: s.MaxLocations,
 		Exempt:       s.Exempt,
@@ -143,6 +150,7 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	}
 	h.rec.Outcomes(out)
 	h.warnFolded(out, chs, hook)
+	h.trace(ctx, handled{settings: s, hook: hook, batch: batch, events: evs, outcomes: out, start: now, end: h.now()})
 	ans.count(out)
 	return ans, nil
 }
@@ -186,14 +194,19 @@ func (h *Handler) reject(b *event.Batch, hook Hook) *Answer {
 	return ans
 }
 
-// changes turns the valid events, known actions or not, into store changes in
-// their array order; unknown actions still show that the location is alive.
-func changes(b *event.Batch, hook Hook) []session.Change {
+// valid returns the valid events, known actions or not, in their array order.
+func valid(b *event.Batch) []event.Event {
 	evs := make([]event.Event, 0, len(b.Events)+len(b.Ignored))
 	evs = append(append(evs, b.Events...), b.Ignored...)
 	if len(b.Ignored) > 0 {
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Index < evs[j].Index })
 	}
+	return evs
+}
+
+// changes turns valid events into store changes, in their order; unknown actions
+// still show that the location is alive.
+func changes(evs []event.Event, hook Hook) []session.Change {
 	out := make([]session.Change, len(evs))
 	for i, e := range evs {
 		loc := e.Location

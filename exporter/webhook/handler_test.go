@@ -18,6 +18,7 @@ import (
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/memstore"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/tracing"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
 )
 
@@ -68,16 +69,26 @@ type env struct {
 
 func newEnv(t *testing.T, applier webhook.Applier) *env {
 	t.Helper()
+	return newEnvWith(t, applier, nil, false)
+}
+
+// newEnvWith is newEnv with spans (nil for none) and the customer-id setting.
+func newEnvWith(t testing.TB, applier webhook.Applier, spans *tracing.Spans, customerID bool) *env {
+	t.Helper()
 	e := &env{store: memstore.New(), rec: &recorder{}, accepting: true}
 	if applier == nil {
 		applier = e.store
 	}
 	s := webhook.NewSettings(webhook.Settings{
-		Hooks:        []webhook.Hook{{Name: "main", Token: token}, {Name: "downtown", Token: boundToken, Location: "Downtown"}},
-		MaxBodyBytes: 512,
-		MaxEvents:    3,
+		Hooks:             []webhook.Hook{{Name: "main", Token: token}, {Name: "downtown", Token: boundToken, Location: "Downtown"}},
+		MaxBodyBytes:      512,
+		MaxEvents:         3,
+		CustomerIDOnSpans: customerID,
 	})
 	h := webhook.New(applier, e.rec, func() bool { return e.accepting }, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if spans != nil {
+		h.SetSpans(spans)
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e.engine = gin.New()
 	e.engine.NoRoute(webhook.NotFound)

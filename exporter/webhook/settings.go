@@ -25,6 +25,9 @@ type Settings struct {
 	MaxLocations int
 	// Exempt locations never fold into the overflow label (the configured ones).
 	Exempt map[string]bool
+	// CustomerIDOnSpans puts the events' customer ids on their spans
+	// (tracing.customer_id in the configuration).
+	CustomerIDOnSpans bool
 
 	digests [][sha256.Size]byte
 }

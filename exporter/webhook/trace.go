@@ -1,0 +1,71 @@
+package webhook
+
+import (
+	"context"
+	"time"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/tracing"
+)
+
+// SetSpans makes the handler record the spans of its requests, events and the
+// sessions they end. Call it before Register, which adds the request span.
+func (h *Handler) SetSpans(s *tracing.Spans) { h.spans = s }
+
+// handled is one request whose events the store took.
+type handled struct {
+	settings   *Settings
+	hook       Hook
+	batch      *event.Batch
+	events     []event.Event     // the valid events, in array order
+	outcomes   []session.Outcome // one per valid event
+	start, end time.Time
+}
+
+// trace records a span per event, valid or rejected, and the span of every
+// session the request ended. ctx carries the request's span.
+func (h *Handler) trace(ctx context.Context, r handled) {
+	if !h.spans.Enabled() {
+		return
+	}
+	for i, o := range r.outcomes {
+		e := r.events[i]
+		h.spans.Event(ctx, tracing.Event{
+			Index: e.Index, UUID: o.Change.UUID, Action: o.Change.Action,
+			Location: o.Change.Location, Stations: o.Change.Stations, Folded: o.Folded,
+			Result: o.Result, Webhook: r.hook.Name,
+			CustomerID: e.CustomerID, HasCustomerID: e.HasCustomerID && r.settings.CustomerIDOnSpans,
+			Start: r.start, End: r.end,
+		})
+	}
+	for _, rej := range r.batch.Rejected {
+		h.spans.Event(ctx, tracing.Event{
+			Index: rej.Index, UUID: rej.UUID, Result: tracing.ResultRejected,
+			Reason: rej.Reason, Message: rej.Message, Webhook: r.hook.Name,
+			Start: r.start, End: r.end,
+		})
+	}
+	EndSpans(ctx, h.spans, r.outcomes)
+}
+
+// EndSpans records the span of every session that the outcomes ended: applied
+// deletes, and expiries (the expirer's outcomes).
+func EndSpans(ctx context.Context, s *tracing.Spans, out []session.Outcome) {
+	if !s.Enabled() {
+		return
+	}
+	for _, o := range out {
+		if o.Ended.IsZero() {
+			continue
+		}
+		reason := session.ReasonDeleted
+		if o.Result == session.ResultExpired {
+			reason = session.ReasonExpired
+		}
+		s.SessionEnded(ctx, tracing.SessionEnd{
+			UUID: o.Session.UUID, Location: o.Session.Location, Stations: o.Session.Stations,
+			Started: o.Session.Started, Ended: o.Ended, Reason: reason,
+		})
+	}
+}
