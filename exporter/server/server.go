@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -65,14 +66,14 @@ type Options struct {
 
 // newEngine returns a gin engine without hints: unknown paths, wrong methods and
 // trailing slashes all get the same 404, so a scan learns nothing about tokens.
-func newEngine() *gin.Engine {
+func newEngine(logger *slog.Logger) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = false
 	r.ContextWithFallback = true
-	r.Use(gin.Recovery())
+	r.Use(recovery(logger))
 	// The exporter is not behind a proxy it knows; it never trusts forwarded headers.
 	_ = r.SetTrustedProxies(nil)
 	r.NoRoute(webhook.NotFound)
@@ -82,7 +83,7 @@ func newEngine() *gin.Engine {
 // Main returns the engine of --web.listen-address; with webhookToo it serves the
 // receiver as well.
 func Main(o Options, webhookToo bool) (http.Handler, error) {
-	r := newEngine()
+	r := newEngine(o.Logger)
 	landing, err := web.NewLandingPage(o.Landing)
 	if err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func Main(o Options, webhookToo bool) (http.Handler, error) {
 
 // Webhook returns the engine of --webhook.listen-address: the receiver alone.
 func Webhook(o Options) http.Handler {
-	r := newEngine()
+	r := newEngine(o.Logger)
 	o.Webhook.Register(r)
 	return r
 }
@@ -136,4 +137,13 @@ func (o Options) reload(c *gin.Context) {
 		return
 	}
 	c.String(http.StatusOK, "Configuration reloaded.\n")
+}
+
+// recovery answers 500 to a request whose handler panicked and logs the route
+// template: gin's own Recovery dumps the request line, which carries the token.
+func recovery(logger *slog.Logger) gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, err any) {
+		logger.Error("Handler panicked", "route", c.FullPath(), "method", c.Request.Method, "panic", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+	})
 }
