@@ -117,12 +117,12 @@ func (s *Schedule) firstReading(day time.Time, minute int) time.Time {
 	// period that time.Date picks and of its neighbours.
 	c := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, s.loc)
 	start, end := c.ZoneBounds()
-	probes := []time.Time{c}
+	probes := [3]time.Time{c, c, c} // an array, so that probing allocates nothing
 	if !start.IsZero() {
-		probes = append(probes, start.Add(-time.Nanosecond))
+		probes[1] = start.Add(-time.Nanosecond)
 	}
 	if !end.IsZero() {
-		probes = append(probes, end)
+		probes[2] = end
 	}
 	var first time.Time
 	found := false
