@@ -44,7 +44,7 @@ type app struct {
 	expirer    *session.Expirer
 	tracer     *tracing.Provider
 	spans      *tracing.Spans
-	configured atomic.Pointer[[]string]
+	configured atomic.Pointer[[]collector.Location]
 	reloadMu   sync.Mutex
 }
 
@@ -172,16 +172,23 @@ func webhookURL(f *flags, token string) string {
 	return "http://" + net.JoinHostPort(host, port) + "/webhook/" + token
 }
 
+// setLocations puts the configured locations, with their opening hours, in force for
+// the next scrape.
 func (a *app) setLocations(cfg *config.Config) {
-	names := make([]string, 0, len(cfg.Locations))
+	locs := make([]collector.Location, 0, len(cfg.Locations))
 	for _, l := range cfg.Locations {
-		names = append(names, l.Name)
+		loc := collector.Location{Name: l.Name}
+		// A nil *Schedule in the interface would not read as nil to the collector.
+		if l.Schedule != nil {
+			loc.Hours = l.Schedule
+		}
+		locs = append(locs, loc)
 		a.metrics.InitLocation(l.Name)
 	}
-	a.configured.Store(&names)
+	a.configured.Store(&locs)
 }
 
-func (a *app) configuredLocations() []string { return *a.configured.Load() }
+func (a *app) configuredLocations() []collector.Location { return *a.configured.Load() }
 
 // initKnownLocations pre-sets the counters of every location the store knows.
 func (a *app) initKnownLocations() {

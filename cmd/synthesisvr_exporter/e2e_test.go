@@ -464,6 +464,7 @@ func TestConfigWebhooksLocationsAndReload(t *testing.T) {
 	first := scrape(t, p.base)
 	first.want(t, 0, mActive, "location", "Uptown")
 	first.want(t, 0, mStations, "location", "Uptown")
+	first.want(t, 1, "synthesisvr_location_open", "location", "Uptown") // no hours: always open
 	checkBoundLocation(t, p)
 	sendMixedRequests(t, p)
 	checkReloads(t, p, cfg)

@@ -23,6 +23,10 @@ var (
 		prometheus.BuildFQName(namespace, "", "last_event_timestamp_seconds"),
 		"Unix time the newest event from this location was received.",
 		[]string{"location"}, nil)
+	openDesc = prometheus.NewDesc(
+		prometheus.BuildFQName(namespace, "", "location_open"),
+		"Whether the location is open now by its configured opening hours (1) or closed (0); configured locations only.",
+		[]string{"location"}, nil)
 	storeUpDesc = prometheus.NewDesc(
 		prometheus.BuildFQName(namespace, "", "store_up"),
 		"Whether the session store answered this scrape (1) or not (0); without it, session gauges are missing.",
@@ -35,20 +39,36 @@ type LocationLister interface {
 	Locations(ctx context.Context) (map[string]session.LocationStats, error)
 }
 
-// Collector builds the session gauges from the store at every scrape.
+// Schedule says when a location is open; an *openinghours.Schedule is one. It must be
+// safe for concurrent use.
+type Schedule interface {
+	Open(t time.Time) bool
+}
+
+// Location is a location named in the configuration: it is exported with zero
+// sessions before it sends anything, and with whether it is open now.
+type Location struct {
+	Name string
+	// Hours says when the location is open; nil leaves synthesisvr_location_open out.
+	Hours Schedule
+}
+
+// Collector builds the session gauges from the store, and the opening state of the
+// configured locations from their hours, at every scrape.
 type Collector struct {
 	store   LocationLister
 	metrics *Metrics
-	// configured returns the locations named in the configuration, which are
-	// exported with zero sessions before they send anything.
-	configured func() []string
+	// configured returns the locations of the configuration in force; it must be safe
+	// for concurrent use, since a reload may swap them during a scrape.
+	configured func() []Location
+	now        func() time.Time
 	timeout    time.Duration
 	logger     *slog.Logger
 }
 
 // New returns a collector reading store, counting read failures on metrics.
-func New(store LocationLister, metrics *Metrics, configured func() []string, logger *slog.Logger) *Collector {
-	return &Collector{store: store, metrics: metrics, configured: configured, timeout: 5 * time.Second, logger: logger}
+func New(store LocationLister, metrics *Metrics, configured func() []Location, logger *slog.Logger) *Collector {
+	return &Collector{store: store, metrics: metrics, configured: configured, now: time.Now, timeout: 5 * time.Second, logger: logger}
 }
 
 // Describe implements prometheus.Collector.
@@ -56,11 +76,14 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- activeDesc
 	ch <- stationsDesc
 	ch <- lastEventDesc
+	ch <- openDesc
 	ch <- storeUpDesc
 }
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	configured := c.configured()
+	c.collectOpen(ch, configured)
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	locs, err := c.store.Locations(ctx)
@@ -71,9 +94,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 1)
-	for _, name := range c.configured() {
-		if _, ok := locs[name]; !ok {
-			locs[name] = session.LocationStats{}
+	for _, l := range configured {
+		if _, ok := locs[l.Name]; !ok {
+			locs[l.Name] = session.LocationStats{}
 		}
 	}
 	for name, l := range locs {
@@ -82,5 +105,21 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if !l.LastEvent.IsZero() {
 			ch <- prometheus.MustNewConstMetric(lastEventDesc, prometheus.GaugeValue, float64(l.LastEvent.UnixNano())/1e9, name)
 		}
+	}
+}
+
+// collectOpen exports whether each configured location is open now. It does not need
+// the store, so it is exported when the store is down too.
+func (c *Collector) collectOpen(ch chan<- prometheus.Metric, configured []Location) {
+	now := c.now()
+	for _, l := range configured {
+		if l.Hours == nil {
+			continue
+		}
+		v := 0.0
+		if l.Hours.Open(now) {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, v, l.Name)
 	}
 }

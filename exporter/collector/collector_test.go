@@ -31,16 +31,24 @@ func (f fakeStore) Locations(context.Context) (map[string]session.LocationStats,
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newCollector(store collector.LocationLister, configured ...string) (*collector.Collector, *collector.Metrics) {
+// fixedHours is a schedule that is always open, or always closed.
+type fixedHours bool
+
+func (f fixedHours) Open(time.Time) bool { return bool(f) }
+
+func newCollector(store collector.LocationLister, configured ...collector.Location) (*collector.Collector, *collector.Metrics) {
 	m := collector.NewMetrics(prometheus.NewRegistry(), []string{"missing_uuid"})
-	return collector.New(store, m, func() []string { return configured }, discard), m
+	return collector.New(store, m, func() []collector.Location { return configured }, discard), m
 }
+
+// noLocations configures none.
+func noLocations() []collector.Location { return nil }
 
 func TestCollectorGauges(t *testing.T) {
 	last := time.Unix(1795771241, 500_000_000)
 	tests := map[string]struct {
 		store      fakeStore
-		configured []string
+		configured []collector.Location
 		want       string
 	}{
 		"locations from the store, configured ones at zero": {
@@ -48,31 +56,40 @@ func TestCollectorGauges(t *testing.T) {
 				"Kamen Test": {Active: 2, Stations: 5, LastEvent: last},
 				"Closed":     {LastEvent: last},
 			}},
-			configured: []string{"Uptown", "Kamen Test"},
+			configured: []collector.Location{{Name: "Uptown", Hours: fixedHours(true)}, {Name: "Kamen Test", Hours: fixedHours(false)}, {Name: "Nohours"}},
 			want: `
 # HELP synthesisvr_last_event_timestamp_seconds Unix time the newest event from this location was received.
 # TYPE synthesisvr_last_event_timestamp_seconds gauge
 synthesisvr_last_event_timestamp_seconds{location="Closed"} 1.7957712415e+09
 synthesisvr_last_event_timestamp_seconds{location="Kamen Test"} 1.7957712415e+09
+# HELP synthesisvr_location_open Whether the location is open now by its configured opening hours (1) or closed (0); configured locations only.
+# TYPE synthesisvr_location_open gauge
+synthesisvr_location_open{location="Kamen Test"} 0
+synthesisvr_location_open{location="Uptown"} 1
 # HELP synthesisvr_sessions_active Sessions active now, by location: created and not yet deleted or expired.
 # TYPE synthesisvr_sessions_active gauge
 synthesisvr_sessions_active{location="Closed"} 0
 synthesisvr_sessions_active{location="Kamen Test"} 2
+synthesisvr_sessions_active{location="Nohours"} 0
 synthesisvr_sessions_active{location="Uptown"} 0
 # HELP synthesisvr_stations_active Stations in use by active sessions, by location.
 # TYPE synthesisvr_stations_active gauge
 synthesisvr_stations_active{location="Closed"} 0
 synthesisvr_stations_active{location="Kamen Test"} 5
+synthesisvr_stations_active{location="Nohours"} 0
 synthesisvr_stations_active{location="Uptown"} 0
 # HELP synthesisvr_store_up Whether the session store answered this scrape (1) or not (0); without it, session gauges are missing.
 # TYPE synthesisvr_store_up gauge
 synthesisvr_store_up 1
 `,
 		},
-		"store down: no gauges, store_up 0": {
+		"store down: no session gauges, store_up 0, opening state still known": {
 			store:      fakeStore{err: errors.New("connection refused")},
-			configured: []string{"Uptown"},
+			configured: []collector.Location{{Name: "Uptown", Hours: fixedHours(true)}},
 			want: `
+# HELP synthesisvr_location_open Whether the location is open now by its configured opening hours (1) or closed (0); configured locations only.
+# TYPE synthesisvr_location_open gauge
+synthesisvr_location_open{location="Uptown"} 1
 # HELP synthesisvr_store_up Whether the session store answered this scrape (1) or not (0); without it, session gauges are missing.
 # TYPE synthesisvr_store_up gauge
 synthesisvr_store_up 0
@@ -90,10 +107,14 @@ synthesisvr_store_up 0
 }
 
 func TestStoreDownIsCounted(t *testing.T) {
-	reg := prometheus.NewRegistry()
+	// Apart: a registry gathers its collectors concurrently, so the counter could be
+	// read before or after the failed read of the same scrape.
+	reg, scraped := prometheus.NewRegistry(), prometheus.NewRegistry()
 	m := collector.NewMetrics(reg, nil)
-	reg.MustRegister(collector.New(fakeStore{err: errors.New("down")}, m, func() []string { return nil }, discard))
-	// GatherAndCompare scrapes once: that scrape's failed read is the one counted.
+	scraped.MustRegister(collector.New(fakeStore{err: errors.New("down")}, m, noLocations, discard))
+	if _, err := scraped.Gather(); err != nil {
+		t.Fatal(err)
+	}
 	want := `
 # HELP synthesisvr_store_errors_total Store operations that failed, by operation (apply, expire, read).
 # TYPE synthesisvr_store_errors_total counter
@@ -109,7 +130,8 @@ synthesisvr_store_errors_total{operation="read"} 1
 func TestMetricsLint(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := collector.NewMetrics(reg, []string{"missing_uuid", "invalid_stations"})
-	c := collector.New(fakeStore{locs: map[string]session.LocationStats{"A": {Active: 1, Stations: 1, LastEvent: time.Now()}}}, m, func() []string { return nil }, discard)
+	c := collector.New(fakeStore{locs: map[string]session.LocationStats{"A": {Active: 1, Stations: 1, LastEvent: time.Now()}}}, m,
+		func() []collector.Location { return []collector.Location{{Name: "A", Hours: fixedHours(true)}} }, discard)
 	reg.MustRegister(c)
 	m.InitLocation("A")
 	problems, err := testutil.GatherAndLint(reg)

@@ -12,8 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	// The exporter runs in scratch containers that have no zoneinfo.
-	_ "time/tzdata"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/openinghours"
 )
 
 // Config is the exporter's configuration file.
@@ -50,6 +49,9 @@ type Location struct {
 	Hours map[string]Hours `yaml:"hours"`
 	// ClosedOn lists dates (YYYY-MM-DD) on which the location stays closed.
 	ClosedOn []string `yaml:"closed_on"`
+	// Schedule is, after Load, the parsed timezone, hours and closed_on: it says when the
+	// location is open. Nil for a Location not from a file.
+	Schedule *openinghours.Schedule `yaml:"-" json:"-"`
 	// Line is the line of this entry in the file (for error messages of later validation);
 	// 0 when not from a file.
 	Line int `yaml:"-"`

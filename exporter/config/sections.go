@@ -2,7 +2,6 @@ package config
 
 import (
 	"strings"
-	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
@@ -151,9 +150,7 @@ func (p *parser) location(n *yaml.Node, path string) (Location, map[string]*yaml
 	} else {
 		p.label(l.Name, name, path+".name", "use the location title SynthesisVR sends, e.g. Downtown")
 	}
-	if tz := values["timezone"]; tz != nil {
-		p.timezone(l.Timezone, tz, path+".timezone")
-	}
+	l.Schedule = p.schedule(l, n, values, path)
 	return l, values, true
 }
 
@@ -166,13 +163,6 @@ func (p *parser) label(name string, n *yaml.Node, path, hint string) {
 		p.errorf(n, path, "is %d bytes long; at most %d are allowed, as for location labels", len(name), MaxLocationNameBytes)
 	case strings.ContainsFunc(name, unicode.IsControl):
 		p.errorf(n, path, "must not contain control characters such as tabs or newlines")
-	}
-}
-
-// timezone rejects Local, which would make opening hours depend on the machine's setting.
-func (p *parser) timezone(tz string, n *yaml.Node, path string) {
-	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
-		p.errorf(n, path, "unknown time zone %q; use an IANA name such as Europe/Sofia or UTC, or leave it out for UTC", tz)
 	}
 }
 
@@ -216,14 +206,10 @@ func (p *parser) dayKey(k *yaml.Node, path string, seen map[string]int) bool {
 func (p *parser) dates(n *yaml.Node, path string) []string {
 	var out []string
 	p.list(n, path, `a list of dates, e.g. ["2026-12-25"]`, func(item *yaml.Node, path string) {
-		if !p.isKind(item, path, yaml.ScalarNode, "a date YYYY-MM-DD") {
-			return
+		// The date itself is checked by openinghours, which reads it.
+		if p.isKind(item, path, yaml.ScalarNode, "a date YYYY-MM-DD") {
+			out = append(out, item.Value)
 		}
-		if _, err := time.Parse(time.DateOnly, item.Value); err != nil {
-			p.errorf(item, path, "must be a date YYYY-MM-DD such as 2026-12-25, got %q", item.Value)
-			return
-		}
-		out = append(out, item.Value)
 	})
 	return out
 }

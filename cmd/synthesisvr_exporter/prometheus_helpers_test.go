@@ -1,0 +1,274 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
+
+// A real Prometheus (Debian's prometheus package) for end-to-end tests of the alert
+// rules and, later, of the dashboards' queries: it scrapes given targets, evaluates
+// given rule files, and answers through its HTTP API.
+
+// promJob is one scrape job of a test Prometheus.
+type promJob struct {
+	name    string
+	targets []string // host:port
+}
+
+// promOptions say what a test Prometheus scrapes and evaluates.
+type promOptions struct {
+	jobs      []promJob
+	ruleFiles []string
+	// interval is the scrape and evaluation interval; 1s when zero.
+	interval time.Duration
+}
+
+// promServer is a running Prometheus, stopped by the test's cleanup.
+type promServer struct {
+	t       *testing.T
+	base    string // http://127.0.0.1:port
+	cmd     *exec.Cmd
+	log     *logBuffer
+	done    chan struct{}
+	exitErr error
+}
+
+// requirePrometheus returns the prometheus binary, or skips (fails in CI) without it.
+func requirePrometheus(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		skipOrFail(t, "prometheus is not on PATH: install Debian's prometheus package (apt-get install prometheus) to test the alert rules in a real Prometheus")
+	}
+	return bin
+}
+
+// startPrometheus writes a config for o, starts Prometheus on a free loopback port with
+// its storage in a temporary folder, and waits until it is ready. A port taken between
+// freeAddr and the bind gets a second try.
+func startPrometheus(t *testing.T, o promOptions) *promServer {
+	t.Helper()
+	bin := requirePrometheus(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte(promConfig(o)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for attempt := 1; ; attempt++ {
+		p := launchPrometheus(t, bin, cfg, filepath.Join(dir, fmt.Sprintf("data%d", attempt)))
+		err := p.waitReady()
+		if err == nil {
+			return p
+		}
+		if attempt < 3 && p.exited() && strings.Contains(p.log.String(), "address already in use") {
+			continue
+		}
+		t.Fatalf("prometheus did not become ready: %v\nlog:\n%s", err, p.log.String())
+	}
+}
+
+// promConfig renders prometheus.yml for o.
+func promConfig(o promOptions) string {
+	interval := o.interval
+	if interval == 0 {
+		interval = time.Second
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  evaluation_interval: %s\n", model.Duration(interval), model.Duration(interval))
+	if len(o.ruleFiles) > 0 {
+		b.WriteString("rule_files:\n")
+		for _, f := range o.ruleFiles {
+			fmt.Fprintf(&b, "  - %q\n", f)
+		}
+	}
+	b.WriteString("scrape_configs:\n")
+	for _, j := range o.jobs {
+		fmt.Fprintf(&b, "  - job_name: %q\n    static_configs:\n      - targets: [", j.name)
+		for i, target := range j.targets {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q", target)
+		}
+		b.WriteString("]\n")
+	}
+	return b.String()
+}
+
+func launchPrometheus(t *testing.T, bin, cfg, data string) *promServer {
+	t.Helper()
+	addr := freeAddr(t)
+	p := &promServer{t: t, base: "http://" + addr, log: &logBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin,
+		"--config.file="+cfg,
+		"--storage.tsdb.path="+data,
+		"--web.listen-address="+addr,
+		"--log.level=warn",
+	)
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	go func() {
+		p.exitErr = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(p.stop)
+	return p
+}
+
+// stop ends Prometheus with SIGTERM, or SIGKILL when it does not exit in time, and
+// shows its log when the test failed.
+func (p *promServer) stop() {
+	if !p.exited() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(readyTimeout):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+	if p.t.Failed() {
+		p.t.Logf("prometheus %s log:\n%s", p.base, p.log.String())
+	}
+}
+
+func (p *promServer) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitReady polls /-/ready until it answers 200, the process exits, or 30 s pass (the
+// TSDB may take a while to open on a loaded machine).
+func (p *promServer) waitReady() error {
+	deadline := time.Now().Add(3 * readyTimeout)
+	for time.Now().Before(deadline) {
+		if p.exited() {
+			return fmt.Errorf("process exited: %v", p.exitErr)
+		}
+		if resp, err := client.Get(p.base + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("/-/ready did not answer 200 in time")
+}
+
+// api GETs an HTTP API path and decodes its data into out, failing the test unless the
+// answer is a success.
+func (p *promServer) api(path string, params url.Values, out any) {
+	p.t.Helper()
+	u := p.base + path
+	if len(params) > 0 {
+		u += "?" + params.Encode()
+	}
+	r := get(p.t, u)
+	var env struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &env); err != nil {
+		p.t.Fatalf("GET %s: status %d, not JSON: %v: %s", u, r.code, err, r.body)
+	}
+	if r.code != http.StatusOK || env.Status != "success" {
+		p.t.Fatalf("GET %s: status %d %s: %s", u, r.code, env.Status, env.Error)
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		p.t.Fatalf("GET %s: decoding data: %v", u, err)
+	}
+}
+
+// query runs an instant PromQL query now and returns its vector.
+func (p *promServer) query(expr string) model.Vector {
+	p.t.Helper()
+	var data struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	p.api("/api/v1/query", url.Values{"query": {expr}}, &data)
+	if data.ResultType != "vector" {
+		p.t.Fatalf("query %q: result type %s, want vector", expr, data.ResultType)
+	}
+	var v model.Vector
+	if err := json.Unmarshal(data.Result, &v); err != nil {
+		p.t.Fatalf("query %q: %v", expr, err)
+	}
+	return v
+}
+
+// promAlert is an active alert of a rule, as /api/v1/rules shows it.
+type promAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"` // pending or firing
+}
+
+// promRule is a rule as /api/v1/rules shows it.
+type promRule struct {
+	Group     string      `json:"-"`
+	File      string      `json:"-"`
+	Name      string      `json:"name"`
+	Type      string      `json:"type"`   // alerting or recording
+	Health    string      `json:"health"` // unknown before its first evaluation, ok or err
+	LastError string      `json:"lastError"`
+	Query     string      `json:"query"`
+	Alerts    []promAlert `json:"alerts"`
+}
+
+// rules lists every rule of every group, with its health and active alerts.
+func (p *promServer) rules() []promRule {
+	p.t.Helper()
+	var data struct {
+		Groups []struct {
+			Name  string     `json:"name"`
+			File  string     `json:"file"`
+			Rules []promRule `json:"rules"`
+		} `json:"groups"`
+	}
+	p.api("/api/v1/rules", nil, &data)
+	var out []promRule
+	for _, g := range data.Groups {
+		for _, r := range g.Rules {
+			r.Group, r.File = g.Name, g.File
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitUntil polls cond every 200 ms until it returns "" or timeout passes, then fails
+// the test with cond's last complaint.
+func (p *promServer) waitUntil(timeout time.Duration, cond func() string) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		why := cond()
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("after %s: %s", timeout, why)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
