@@ -37,7 +37,7 @@ local function endSession(uuid, stations, loc)
   redis.call('HDEL', kSessions, uuid)
   redis.call('ZREM', kStarted, uuid)
   redis.call('HINCRBY', kActive, loc, -1)
-  redis.call('HINCRBY', kStations, loc, -tonumber(stations))
+  redis.call('HINCRBY', kStations, loc, 0 - tonumber(stations)) -- never -0, which HINCRBY refuses
 end
 
 local function tombstone(uuid, untilT)

@@ -85,4 +85,3 @@ func wantOnce(t *testing.T, count map[string]int, n int, what string) {
 		}
 	}
 }
-

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,6 +36,8 @@ type Server struct {
 	Addr string // 127.0.0.1:port
 	dir  string // its working folder, where an append-only file is kept
 	opts Options
+	// sentinel, when set, makes this a Sentinel watching that master.
+	sentinel *sentinelOf
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -46,6 +49,23 @@ type Server struct {
 // PATH the test is skipped, or fails when CI=true.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
+	return startServer(t, &Server{t: t, dir: t.TempDir(), opts: o})
+}
+
+// sentinelOf is the master a Sentinel watches.
+type sentinelOf struct {
+	name, addr string
+}
+
+// StartSentinel starts a Sentinel (redis-server --sentinel) that watches master
+// under the name masterName, with a quorum of one.
+func StartSentinel(t testing.TB, master *Server, masterName string) *Server {
+	t.Helper()
+	return startServer(t, &Server{t: t, dir: t.TempDir(), sentinel: &sentinelOf{name: masterName, addr: master.Addr}})
+}
+
+func startServer(t testing.TB, s *Server) *Server {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		msg := "redis-server is not installed (Debian: apt-get install redis-server): " + err.Error()
 		if os.Getenv("CI") == "true" {
@@ -53,7 +73,6 @@ func Start(t testing.TB, o Options) *Server {
 		}
 		t.Skip(msg)
 	}
-	s := &Server{t: t, dir: t.TempDir(), opts: o}
 	for attempt := 1; ; attempt++ {
 		s.Addr = freeAddr(t)
 		err := s.start()
@@ -93,24 +112,38 @@ func (s *Server) Restart() {
 	}
 }
 
-func (s *Server) args() []string {
+func (s *Server) args() ([]string, error) {
 	_, port, _ := net.SplitHostPort(s.Addr)
+	if s.sentinel != nil {
+		// A Sentinel rewrites its configuration file, so it needs one of its own.
+		host, mport, _ := net.SplitHostPort(s.sentinel.addr)
+		conf := filepath.Join(s.dir, "sentinel.conf")
+		text := fmt.Sprintf("port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor %s %s %s 1\n", port, s.dir, s.sentinel.name, host, mport)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			return nil, err
+		}
+		return []string{conf, "--sentinel", "--loglevel", "warning"}, nil
+	}
 	a := []string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--dir", s.dir,
 		"--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning"}
 	if !s.opts.AppendOnly {
-		return append(a, "--appendonly", "no")
+		return append(a, "--appendonly", "no"), nil
 	}
 	fsync := "everysec"
 	if s.opts.FsyncAlways {
 		fsync = "always"
 	}
-	return append(a, "--appendonly", "yes", "--appendfsync", fsync)
+	return append(a, "--appendonly", "yes", "--appendfsync", fsync), nil
 }
 
 func (s *Server) start() error {
+	args, err := s.args()
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	s.log = &bytes.Buffer{}
-	cmd := exec.Command("redis-server", s.args()...)
+	cmd := exec.Command("redis-server", args...)
 	cmd.Stdout, cmd.Stderr = &lockedWriter{mu: &s.mu, w: s.log}, &lockedWriter{mu: &s.mu, w: s.log}
 	done := make(chan struct{})
 	if err := cmd.Start(); err != nil {
