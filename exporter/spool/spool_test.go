@@ -45,9 +45,9 @@ func (f *flaky) Ping(context.Context) error {
 }
 
 type counts struct {
-	mu                     sync.Mutex
+	mu                      sync.Mutex
 	spooled, replayed, lost int
-	outcomes               []session.Outcome
+	outcomes                []session.Outcome
 }
 
 func (c *counts) Spooled(n int) { c.mu.Lock(); c.spooled += n; c.mu.Unlock() }
