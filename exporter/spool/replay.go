@@ -10,8 +10,9 @@ import (
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 )
 
-// Run replays the spool until ctx is done: at once, whenever a batch is spooled,
-// and every s.Every while batches wait.
+// Run replays the spool until ctx is done: at once (batches of an earlier run),
+// then every s.Every. A batch spooled because the store failed waits for the next
+// tick rather than meet the same failure at once.
 func (s *Store) Run(ctx context.Context) {
 	t := time.NewTicker(s.Every)
 	defer t.Stop()
@@ -21,9 +22,6 @@ func (s *Store) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-s.kick:
-			// A batch was just spooled because the store failed: wait for the
-			// next tick rather than retry at once.
 		}
 	}
 }

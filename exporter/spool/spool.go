@@ -61,7 +61,6 @@ type Store struct {
 	pending       int // batches in the file
 	pendingEvents int
 	closed        bool
-	kick          chan struct{}
 }
 
 // Open opens (or creates) the spool file at path, creating its folder, in front
@@ -77,7 +76,7 @@ func Open(path string, primary session.Store, rec Recorder, logger *slog.Logger)
 		}
 		return nil, fmt.Errorf("open spool file %s: %w", path, err)
 	}
-	s := &Store{primary: primary, db: db, path: path, rec: rec, logger: logger, Every: time.Second, kick: make(chan struct{}, 1)}
+	s := &Store{primary: primary, db: db, path: path, rec: rec, logger: logger, Every: time.Second}
 	if s.pending, s.pendingEvents, err = count(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("read spool file %s: %w", path, err)
@@ -145,10 +144,6 @@ func (s *Store) spoolLocked(b session.Batch, cause error) error {
 	s.pending++
 	s.pendingEvents += n
 	s.rec.Spooled(n)
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
 	return session.ErrSpooled
 }
 
