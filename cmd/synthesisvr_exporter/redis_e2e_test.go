@@ -62,6 +62,9 @@ func TestRedisReplicas(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	v.halt()
+	if v.fellOverCount() == 0 {
+		t.Error("no event met a restarting replica: the rolling restart tested nothing")
+	}
 	a, b = reps.get(0), reps.get(1)
 	v.check(t, a, b)
 	if t.Failed() {
@@ -96,7 +99,23 @@ func TestRedisReplicas(t *testing.T) {
 		t.Errorf("no event was answered 202 while Redis was stopped: %v", v.acked)
 	}
 	v.check(t, a, b)
-	t.Logf("acknowledged events by status: %v", v.acked)
+	t.Logf("acknowledged events by status: %v; %d taken by a second replica", v.acked, v.fellOverCount())
+	lintMetrics(t, scrape(t, a.base).text)
+}
+
+// lintMetrics runs promtool check metrics on an exposition with the spool's metrics.
+func lintMetrics(t *testing.T, body string) {
+	t.Helper()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		skipOrFail(t, "promtool is not on PATH: install Debian's prometheus package (apt-get install prometheus) to lint /metrics")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	out, err := runBounded(cmd, 30*time.Second)
+	if err != nil || len(strings.TrimSpace(out)) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
 }
 
 // TestRedisReplicasNeedASharedToken: replicas cannot each generate a token.

@@ -43,6 +43,8 @@ type venue struct {
 	active   map[string]venueSession // acknowledged creates without an acknowledged delete
 	acked    map[int]int             // acknowledgements by status code
 	failures []string                // events no replica took within the bound
+	// fellOver counts events a replica did not take and another one did.
+	fellOver int
 
 	next int
 	stop chan struct{}
@@ -103,7 +105,7 @@ func (v *venue) sendOne() {
 	}
 	v.mu.Unlock()
 
-	code, ok := v.deliver(body)
+	code, tries, ok := v.deliver(body)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if !ok {
@@ -111,6 +113,9 @@ func (v *venue) sendOne() {
 		return
 	}
 	v.acked[code]++
+	if tries > 1 {
+		v.fellOver++
+	}
 	if del {
 		delete(v.active, uuid)
 	} else {
@@ -119,10 +124,11 @@ func (v *venue) sendOne() {
 }
 
 // deliver posts body to the replicas in turn until one acknowledges it, for at
-// most readyTimeout.
-func (v *venue) deliver(body string) (int, bool) {
+// most readyTimeout, and says how many tries that took.
+func (v *venue) deliver(body string) (code, tries int, ok bool) {
 	deadline := time.Now().Add(readyTimeout)
 	for i := v.next; time.Now().Before(deadline); i++ {
+		tries++
 		p := v.reps.get(i)
 		resp, err := client.Post(p.webhookURL(v.token), "application/json", strings.NewReader(body))
 		if err != nil {
@@ -133,11 +139,18 @@ func (v *venue) deliver(body string) (int, bool) {
 		_ = json.NewDecoder(resp.Body).Decode(&ans)
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted {
-			return resp.StatusCode, true
+			return resp.StatusCode, tries, true
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return 0, false
+	return 0, tries, false
+}
+
+// fellOverCount returns how many events needed a second replica.
+func (v *venue) fellOverCount() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.fellOver
 }
 
 // want returns the gauges the acknowledged events leave, per location.
