@@ -23,6 +23,7 @@ import (
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/server"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/spool"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/boltstore"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/memstore"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/tracing"
@@ -37,6 +38,7 @@ type app struct {
 	f          *flags
 	logger     *slog.Logger
 	store      session.Store
+	spool      *spool.Store // with --storage.backend=redis only
 	registry   *prometheus.Registry
 	metrics    *collector.Metrics
 	gate       *server.Gate
@@ -54,7 +56,8 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{f: f, logger: logger, registry: prometheus.NewRegistry()}
-	a.store, err = openStore(f)
+	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
+	a.store, err = a.openStore()
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +66,6 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		a.store.Close()
 		return nil, err
 	}
-	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
 	a.registry.MustRegister(
 		versioncollector.NewCollector(name),
 		collectors.NewGoCollector(),
@@ -94,15 +96,28 @@ func loadConfig(path string) (*config.Config, error) {
 	return config.Load(path)
 }
 
-func openStore(f *flags) (session.Store, error) {
-	switch f.backend {
+func (a *app) openStore() (session.Store, error) {
+	switch a.f.backend {
 	case "memory":
 		return memstore.New(), nil
 	case "bolt":
-		return boltstore.Open(f.storagePath)
+		return boltstore.Open(a.f.storagePath)
+	case "redis":
+		return a.openRedis()
 	default:
-		return nil, fmt.Errorf("--storage.backend=%s is not available in this build: use bolt or memory", f.backend)
+		return nil, fmt.Errorf("--storage.backend=%s is not known: use bolt, redis or memory", a.f.backend)
 	}
+}
+
+// runBackground runs session expiry, and the spool's replay with Redis, until ctx
+// is done.
+func (a *app) runBackground(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.expirer.Run(ctx) })
+	if a.spool != nil {
+		wg.Go(func() { a.spool.Run(ctx) })
+	}
+	wg.Wait()
 }
 
 // settings builds the receiver's settings: the configured webhooks, the token of
@@ -129,6 +144,9 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 			return nil, fmt.Errorf("environment variable %s: %w", envToken, err)
 		}
 		s.Hooks = append(s.Hooks, webhook.Hook{Name: "environment", Token: tok})
+	}
+	if len(s.Hooks) == 0 && a.f.backend == "redis" {
+		return nil, errRedisToken
 	}
 	if len(s.Hooks) == 0 {
 		hook, err := a.generatedHook()

@@ -39,7 +39,7 @@ type flags struct {
 	configFile     string
 	backend        string
 	storagePath    string
-	redisURL       string
+	redis          redisFlags
 	maxAge         time.Duration
 	drainDelay     time.Duration
 	log            *promslog.Config
@@ -60,7 +60,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("config.file", "YAML configuration file (webhooks, locations, limits, tracing); without it the exporter runs on defaults.").StringVar(&f.configFile)
 	app.Flag("storage.backend", "Where sessions are kept: bolt (a file, one replica), redis (several replicas) or memory (lost on restart).").Default("bolt").EnumVar(&f.backend, "bolt", "redis", "memory")
 	app.Flag("storage.path", "The bolt file; its folder is created and also keeps a generated webhook token.").Default("data/synthesisvr.db").StringVar(&f.storagePath)
-	app.Flag("storage.redis.url", "Redis URL for --storage.backend=redis (rediss:// for TLS).").Default("redis://localhost:6379/0").StringVar(&f.redisURL)
+	addRedisFlags(app, &f.redis)
 	app.Flag("session.max-age", "An active session older than this is ended as expired (its delete was missed).").Default("6h").DurationVar(&f.maxAge)
 	promslogflag.AddFlags(app, f.log)
 	app.Version(version.Print(name))
@@ -140,7 +140,7 @@ func start(f *flags, logger *slog.Logger) (*exporter, error) {
 	bg, ex.stopBg = context.WithCancel(context.Background())
 	go func() {
 		defer close(ex.bgDone)
-		a.expirer.Run(bg)
+		a.runBackground(bg)
 	}()
 	a.gate.Open()
 	logger.Info("Ready to receive webhooks")
@@ -160,7 +160,7 @@ func newHTTPServer(h http.Handler) *http.Server {
 
 // wait serves until a stop signal or a server failure, then stops in order:
 // refuse events (ready turns 503), let in-flight requests finish, close the
-// servers, stop expiry, close the store.
+// servers, stop expiry and spool replay, close the store.
 func (ex *exporter) wait() int {
 	code := 0
 	for stop := false; !stop; {

@@ -27,7 +27,7 @@ var DurationBuckets = []float64{60, 300, 600, 900, 1200, 1800, 2700, 3600, 5400,
 var RequestBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 5}
 
 // KnownCodes are the webhook answers whose counters start at zero.
-var KnownCodes = []int{200, 400, 404, 413, 503}
+var KnownCodes = []int{200, 202, 400, 404, 413, 503}
 
 // resultLabels are the action/result pairs the state machine can produce.
 var resultLabels = [][2]string{

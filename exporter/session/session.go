@@ -5,6 +5,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -92,12 +93,18 @@ type Batch struct {
 	Exempt map[string]bool
 }
 
+// ErrSpooled is returned by Apply when the store could not be reached and the
+// changes were kept on local disk instead: they will be applied later, in order and
+// with their batch's time, so their outcomes are not known yet. It is not a loss.
+var ErrSpooled = errors.New("the session store is unreachable: the events were spooled to local disk and will be applied, in order, when it is back")
+
 // Store keeps the sessions durably. All methods are safe to call concurrently,
 // also from several processes sharing one store where the implementation allows it.
 //
 // Apply returns only once every change is durable; its outcomes are in the order of
 // the changes. Changes of concurrent Apply calls are not interleaved. When Apply
-// returns an error, none, some or all of the changes may have been kept.
+// returns an error, none, some or all of the changes may have been kept; with
+// ErrSpooled, all of them are kept and will be applied later.
 type Store interface {
 	Apply(ctx context.Context, b Batch) ([]Outcome, error)
 	// Expire ends every session started before now-maxAge, and forgets tombstones

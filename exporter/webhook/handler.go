@@ -75,9 +75,13 @@ func (h *Handler) Register(r gin.IRoutes) {
 	r.POST(Path, append(h.spans.Middleware(), h.serve)...)
 }
 
-// Answer is the JSON body of a 200. SynthesisVR ignores it; people and tests read it.
+// Answer is the JSON body of a 200 or 202. SynthesisVR ignores it; people and tests
+// read it.
 type Answer struct {
-	Received   int      `json:"received"`
+	Received int `json:"received"`
+	// Spooled is set on a 202: the events were kept in the local spool, to be
+	// applied when the session store is back, so what they do is not known yet.
+	Spooled    int      `json:"spooled,omitempty"`
 	Applied    int      `json:"applied"`
 	Duplicates int      `json:"duplicates"`
 	Unmatched  int      `json:"unmatched"`
@@ -114,10 +118,14 @@ func (h *Handler) receive(c *gin.Context) (int, any) {
 		return http.StatusNotFound, nil
 	}
 	ans, err := h.process(ctx, c, s, hook)
-	if err != nil {
-		return statusOf(err), gin.H{"error": err.Error()}
+	switch code := statusOf(err); {
+	case err == nil:
+		return http.StatusOK, ans
+	case code == http.StatusAccepted:
+		return code, ans
+	default:
+		return code, gin.H{"error": err.Error()}
 	}
-	return http.StatusOK, ans
 }
 
 func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook Hook) (*Answer, error) {
@@ -143,6 +151,11 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 		MaxLocations: s.MaxLocations,
 		Exempt:       s.Exempt,
 	})
+	if errors.Is(err, session.ErrSpooled) {
+		h.logger.Debug("Webhook events spooled", "hook", hook.Name, "events", len(chs))
+		ans.Spooled = len(chs)
+		return ans, err
+	}
 	if err != nil {
 		h.rec.StoreError("apply")
 		h.logger.Error("Storing webhook events failed", "hook", hook.Name, "events", batch.Received, "err", err)
@@ -238,6 +251,10 @@ func (a *Answer) count(out []session.Outcome) {
 // statusOf maps the receiver's errors to HTTP status codes, in one place.
 func statusOf(err error) int {
 	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, session.ErrSpooled):
+		return http.StatusAccepted
 	case errors.Is(err, errBodyTooLarge), errors.Is(err, event.ErrTooManyEvents):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, event.ErrEmpty), errors.Is(err, event.ErrSyntax), errors.Is(err, event.ErrShape):

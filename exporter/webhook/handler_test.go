@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -229,6 +230,36 @@ func TestStoreFailureIs503AndCounted(t *testing.T) {
 	}
 	if e.rec.storeErr != 1 || len(e.rec.outcomes) != 0 {
 		t.Fatalf("store errors %d, outcomes %d; want 1 and 0", e.rec.storeErr, len(e.rec.outcomes))
+	}
+}
+
+// spoolingStore keeps every batch aside, as the spool does while Redis is down.
+type spoolingStore struct{ batches []session.Batch }
+
+func (s *spoolingStore) Apply(_ context.Context, b session.Batch) ([]session.Outcome, error) {
+	s.batches = append(s.batches, b)
+	return nil, fmt.Errorf("redis: connection refused: %w", session.ErrSpooled)
+}
+
+func TestSpooledEventsAre202(t *testing.T) {
+	st := &spoolingStore{}
+	e := newEnv(t, st)
+	w := e.post("/webhook/"+token, `[{"uuid":"a","action":"create","location":"L"},{"action":"create"}]`)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("status %d: %s, want 202", w.Code, w.Body)
+	}
+	var ans webhook.Answer
+	if err := json.Unmarshal(w.Body.Bytes(), &ans); err != nil {
+		t.Fatal(err)
+	}
+	if ans.Received != 2 || ans.Spooled != 1 || ans.Rejected != 1 || ans.Applied != 0 {
+		t.Fatalf("answer %+v, want 2 received, 1 spooled, 1 rejected", ans)
+	}
+	if len(st.batches) != 1 || e.rec.storeErr != 0 || len(e.rec.outcomes) != 0 {
+		t.Fatalf("batches %d, store errors %d, outcomes %d; want 1, 0, 0", len(st.batches), e.rec.storeErr, len(e.rec.outcomes))
+	}
+	if !reflect.DeepEqual(e.rec.codes, []int{http.StatusAccepted}) {
+		t.Fatalf("recorded codes %v, want [202]", e.rec.codes)
 	}
 }
 

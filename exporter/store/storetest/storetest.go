@@ -18,6 +18,9 @@ type Harness struct {
 	Open func(t *testing.T) session.Store
 	// Persistent says whether data outlives Close (false for memory).
 	Persistent bool
+	// Shared says whether two stores opened at once share their data, as replicas
+	// on one Redis do (false for bolt, whose file is locked, and memory).
+	Shared bool
 }
 
 // Run runs the contract suite. newHarness is called once per subtest, so each
@@ -29,6 +32,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("concurrent batches are each applied whole", func(t *testing.T) { testConcurrentBatches(t, newHarness(t)) })
 	t.Run("concurrent expiry ends each session once", func(t *testing.T) { testConcurrentExpire(t, newHarness(t)) })
 	t.Run("closed store refuses changes", func(t *testing.T) { testClosed(t, newHarness(t)) })
+	t.Run("two stores on one backend act as one", func(t *testing.T) { testShared(t, newHarness(t)) })
 }
 
 func runScenarios(t *testing.T, newHarness func(t *testing.T) Harness) {

@@ -1,0 +1,112 @@
+package spool
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+)
+
+// Run replays the spool until ctx is done: at once (batches of an earlier run),
+// then every s.Every. A batch spooled because the store failed waits for the next
+// tick rather than meet the same failure at once.
+func (s *Store) Run(ctx context.Context) {
+	t := time.NewTicker(s.Every)
+	defer t.Stop()
+	for {
+		s.replay(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// replay applies waiting batches in order until the spool is empty, the store
+// fails, or ctx is done.
+func (s *Store) replay(ctx context.Context) {
+	replayed, events := 0, 0
+	for ctx.Err() == nil {
+		key, b, err := s.first()
+		if err != nil {
+			s.logger.Error("Reading the spool failed", "file", s.path, "err", err)
+			return
+		}
+		if key == nil {
+			break
+		}
+		if b == nil {
+			s.drop(key, 0)
+			continue
+		}
+		actx, cancel := context.WithTimeout(ctx, replayTimeout)
+		out, err := s.primary.Apply(actx, *b)
+		cancel()
+		if err != nil {
+			if replayed > 0 {
+				s.logger.Warn("Replaying the spool stopped: the store failed again", "replayed_events", events, "err", err)
+			}
+			return
+		}
+		s.drop(key, len(b.Changes))
+		s.rec.Replayed(out)
+		replayed++
+		events += len(b.Changes)
+	}
+	if replayed > 0 {
+		s.logger.Info("Replayed spooled events into the session store", "batches", replayed, "events", events, "waiting_events", s.PendingEvents())
+	}
+}
+
+// first returns the oldest batch in the spool, or a nil key when it is empty.
+// A batch that cannot be decoded is counted as lost and returned as nil.
+func (s *Store) first() ([]byte, *session.Batch, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, ErrClosed
+	}
+	var key []byte
+	var b *session.Batch
+	err := s.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucket)
+		if bk == nil {
+			return nil
+		}
+		k, v := bk.Cursor().First()
+		if k == nil {
+			return nil
+		}
+		key = append([]byte(nil), k...)
+		dec, err := decode(v)
+		if err != nil {
+			s.logger.Error("A spooled batch cannot be read and is dropped", "file", s.path, "key", fmt.Sprintf("%x", k), "err", err)
+			s.rec.Lost(1)
+			return nil
+		}
+		b = &dec
+		return nil
+	})
+	return key, b, err
+}
+
+// drop deletes a replayed (or unreadable) batch of n events.
+func (s *Store) drop(key []byte, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Delete(key) })
+	if err != nil {
+		// The batch stays and is replayed again: duplicates, not losses.
+		s.logger.Error("Removing a replayed batch from the spool failed", "file", s.path, "err", err)
+		return
+	}
+	s.pending--
+	s.pendingEvents -= n
+}

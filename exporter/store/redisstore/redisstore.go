@@ -1,0 +1,340 @@
+// Package redisstore is a session.Store on Redis, for several replicas that share
+// one state: each batch of changes and each expiry run is one Lua script, so Redis
+// applies it atomically, and every replica reads the same sessions and gauges.
+//
+// Keys, all under one prefix so that one Redis can serve several venues:
+//
+//	<prefix>schema               string: the layout version
+//	<prefix>sessions             hash   uuid -> "<started> <stations> <location>"
+//	<prefix>sessions_by_start    zset   uuid scored by start (for expiry)
+//	<prefix>tombstones           hash   uuid -> until when it is kept
+//	<prefix>tombstones_by_until  zset   uuid scored by until (for forgetting)
+//	<prefix>location_active      hash   location -> active sessions
+//	<prefix>location_stations    hash   location -> stations in them
+//	<prefix>location_last_event  hash   location -> newest event; its fields are the known locations
+//
+// Times are unix nanoseconds, so outcomes and gauges are exactly those of the
+// in-memory state machine.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+)
+
+// DefaultPrefix is the key prefix when none is given.
+const DefaultPrefix = "synthesisvr:"
+
+// schemaVersion changes when the layout of the keys does; a store refuses keys of
+// another version rather than misread them.
+const schemaVersion = "1"
+
+// expirePage bounds the sessions and tombstones one expiry script looks at, so
+// that Redis is never blocked long by a large backlog.
+const expirePage = 500
+
+// ErrClosed is returned by a store that was closed.
+var ErrClosed = errors.New("redis store is closed")
+
+// keyNames are the keys under the prefix, in the order the scripts take them.
+var keyNames = []string{
+	"schema", "sessions", "sessions_by_start", "tombstones", "tombstones_by_until",
+	"location_active", "location_stations", "location_last_event",
+}
+
+// Indexes into Store.keys.
+const (
+	keySchema = iota
+	_
+	_
+	_
+	_
+	keyActive
+	keyStations
+	keyLast
+)
+
+// Store implements the session.Store interface on Redis.
+type Store struct {
+	client *redis.Client
+	keys   []string
+	closed atomic.Bool
+}
+
+// New returns a store on client with its keys under prefix. It does not touch
+// the network: a Redis that is down at start is reported by Ping. Close closes
+// the client.
+func New(client *redis.Client, prefix string) *Store {
+	keys := make([]string, len(keyNames))
+	for i, k := range keyNames {
+		keys[i] = prefix + k
+	}
+	return &Store{client: client, keys: keys}
+}
+
+// Open connects (lazily) to the Redis that o names.
+func Open(o Options) (*Store, error) {
+	c, err := NewClient(o)
+	if err != nil {
+		return nil, err
+	}
+	prefix := o.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return New(c, prefix), nil
+}
+
+// Apply implements session.Store.
+func (s *Store) Apply(ctx context.Context, b session.Batch) ([]session.Outcome, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	out := make([]session.Outcome, 0, len(b.Changes))
+	if len(b.Changes) == 0 {
+		return out, nil
+	}
+	now, err := encodeTime(b.Now)
+	if err != nil {
+		return nil, err
+	}
+	until, _ := encodeTime(b.Now.Add(session.TombstoneTTL))
+	args := make([]any, 0, 5+5*len(b.Changes))
+	args = append(args, schemaVersion, now, until, b.MaxLocations, session.OverflowLocation)
+	for _, c := range b.Changes {
+		exempt := "0"
+		if b.Exempt[c.Location] {
+			exempt = "1"
+		}
+		args = append(args, c.Action, c.UUID, c.Location, c.Stations, exempt)
+	}
+	reply, err := applyScript.Run(ctx, s.client, s.keys, args...).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("redis apply script: %w", err)
+	}
+	if len(reply) != len(b.Changes) {
+		return nil, fmt.Errorf("redis apply script: %d results for %d changes", len(reply), len(b.Changes))
+	}
+	for i, r := range reply {
+		o, err := applyOutcome(b, b.Changes[i], r)
+		if err != nil {
+			return nil, fmt.Errorf("redis apply script: change %d: %w", i, err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// applyOutcome decodes one change's result: {result, label, folded[, started,
+// stations, location]}.
+func applyOutcome(b session.Batch, c session.Change, r any) (session.Outcome, error) {
+	f, err := strs(r)
+	if err != nil || (len(f) != 3 && len(f) != 6) {
+		return session.Outcome{}, fmt.Errorf("unexpected reply %v", r)
+	}
+	o := session.Outcome{Change: c, Result: f[0], Folded: f[2] == "1"}
+	o.Change.Location = f[1]
+	if len(f) == 6 {
+		if o.Session, err = decodeSession(c.UUID, f[3], f[4], f[5]); err != nil {
+			return o, err
+		}
+	}
+	if c.Action == session.ActionDelete && o.Result == session.ResultApplied {
+		o.Ended = b.Now
+	}
+	return o, nil
+}
+
+// Expire implements session.Store. It runs the expiry script page by page until
+// no full page is left, so each call is short for Redis however large the backlog.
+func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration) ([]session.Outcome, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	cutoff, err := encodeTime(now.Add(-maxAge))
+	if err != nil {
+		return nil, err
+	}
+	nowS, err := encodeTime(now)
+	if err != nil {
+		return nil, err
+	}
+	until, _ := encodeTime(now.Add(session.TombstoneTTL))
+	var out []session.Outcome
+	for {
+		ended, more, err := s.expirePage(ctx, now, cutoff, nowS, until)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, ended...)
+		if !more {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b session.Outcome) int {
+		if c := a.Session.Started.Compare(b.Session.Started); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Session.UUID, b.Session.UUID)
+	})
+	return out, nil
+}
+
+// expirePage runs the expiry script once; more reports that a full page made
+// progress, so another may.
+func (s *Store) expirePage(ctx context.Context, now time.Time, cutoff, nowS, until string) (out []session.Outcome, more bool, err error) {
+	reply, err := expireScript.Run(ctx, s.client, s.keys, schemaVersion, cutoff, nowS, until, expirePage).Slice()
+	if err != nil {
+		return nil, false, fmt.Errorf("redis expire script: %w", err)
+	}
+	if len(reply) != 4 {
+		return nil, false, fmt.Errorf("redis expire script: unexpected reply %v", reply)
+	}
+	ended, _ := reply[0].([]any)
+	for _, e := range ended {
+		f, err := strs(e)
+		if err != nil || len(f) != 4 {
+			return out, false, fmt.Errorf("redis expire script: unexpected session %v", e)
+		}
+		sess, err := decodeSession(f[0], f[1], f[2], f[3])
+		if err != nil {
+			return out, false, fmt.Errorf("redis expire script: %w", err)
+		}
+		out = append(out, session.Outcome{
+			Change:  session.Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
+			Result:  session.ResultExpired,
+			Session: sess,
+			Ended:   now,
+		})
+	}
+	sessions, _ := reply[1].(int64)
+	tombs, _ := reply[2].(int64)
+	dropped, _ := reply[3].(int64)
+	more = (sessions == expirePage && len(out) > 0) || (tombs == expirePage && dropped > 0)
+	return out, more, nil
+}
+
+// Locations implements session.Store. The three hashes are read in one MULTI, so
+// the numbers are of one instant.
+func (s *Store) Locations(ctx context.Context) (map[string]session.LocationStats, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	var last, active, stations *redis.MapStringStringCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		last = p.HGetAll(ctx, s.keys[keyLast])
+		active = p.HGetAll(ctx, s.keys[keyActive])
+		stations = p.HGetAll(ctx, s.keys[keyStations])
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redis read locations: %w", err)
+	}
+	out := make(map[string]session.LocationStats, len(last.Val()))
+	for name, v := range last.Val() {
+		t, err := decodeTime(v)
+		if err != nil {
+			return nil, fmt.Errorf("redis read locations: %s %q: %w", s.keys[keyLast], name, err)
+		}
+		a, _ := strconv.Atoi(active.Val()[name])
+		st, _ := strconv.Atoi(stations.Val()[name])
+		out[name] = session.LocationStats{Active: a, Stations: st, LastEvent: t}
+	}
+	return out, nil
+}
+
+// Ping implements session.Store: Redis answers, and its keys under the prefix
+// are of the layout this exporter writes.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	v, err := s.client.Get(ctx, s.keys[keySchema]).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil
+	case err != nil:
+		return fmt.Errorf("redis: %w", err)
+	case v != schemaVersion:
+		return fmt.Errorf("redis keys %s* have schema %s, this exporter writes %s: use another --storage.redis.prefix, or the exporter version that wrote them", strings.TrimSuffix(s.keys[keySchema], keyNames[keySchema]), v, schemaVersion)
+	}
+	return nil
+}
+
+// AppendOnly reports whether Redis keeps an append-only file, without which a
+// Redis restart loses what was acknowledged since its last snapshot.
+func (s *Store) AppendOnly(ctx context.Context) (bool, error) {
+	info, err := s.client.Info(ctx, "persistence").Result()
+	if err != nil {
+		return false, fmt.Errorf("redis INFO persistence: %w", err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "aof_enabled:"); ok {
+			return v == "1", nil
+		}
+	}
+	return false, errors.New("redis INFO persistence has no aof_enabled field")
+}
+
+// Close implements session.Store.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return s.client.Close()
+}
+
+func decodeSession(uuid, started, stations, loc string) (session.Session, error) {
+	t, err := decodeTime(started)
+	if err != nil {
+		return session.Session{}, fmt.Errorf("session %q: %w", uuid, err)
+	}
+	n, err := strconv.Atoi(stations)
+	if err != nil {
+		return session.Session{}, fmt.Errorf("session %q: stations: %w", uuid, err)
+	}
+	return session.Session{UUID: uuid, Location: loc, Stations: n, Started: t}, nil
+}
+
+// encodeTime writes t as 19 zero-padded digits of unix nanoseconds, so that the
+// scripts compare times as strings.
+func encodeTime(t time.Time) (string, error) {
+	n := t.UnixNano()
+	if n < 0 || t.Year() > 2200 {
+		return "", fmt.Errorf("time %s is outside 1970..2200: is the clock right?", t.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("%019d", n), nil
+}
+
+func decodeTime(s string) (time.Time, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("time %q: %w", s, err)
+	}
+	return time.Unix(0, n), nil
+}
+
+// strs reads a script's array of strings.
+func strs(v any) ([]string, error) {
+	a, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("not an array: %v", v)
+	}
+	out := make([]string, len(a))
+	for i, x := range a {
+		if out[i], ok = x.(string); !ok {
+			return nil, fmt.Errorf("element %d is not a string: %v", i, x)
+		}
+	}
+	return out, nil
+}

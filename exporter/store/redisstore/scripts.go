@@ -1,0 +1,158 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The scripts below are the state machine of session.State, written in Lua so that
+// Redis runs each batch as one atomic step: two replicas applying changes at once
+// never interleave, so no session is started or ended twice and no count goes
+// negative. They take the keys in the order of keyNames.
+//
+// Times are unix nanoseconds written as 19-digit decimal strings (zero-padded).
+// Lua numbers are doubles and cannot hold them exactly, so the scripts compare
+// them as strings (equal widths compare like numbers) and use them as numbers only
+// for sorted-set scores, where rounding merely widens a range that is then checked
+// exactly.
+//
+// A session is stored as "<started> <stations> <location>": the location comes
+// last, so it may hold any byte.
+
+// scriptPrelude declares the keys and helpers both writing scripts use.
+const scriptPrelude = `
+local kSchema, kSessions, kStarted, kTombs, kTombUntil, kActive, kStations, kLast =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+
+local schema = redis.call('GET', kSchema)
+if not schema then
+  redis.call('SET', kSchema, ARGV[1])
+elseif schema ~= ARGV[1] then
+  return redis.error_reply('SCHEMA keys under this prefix have schema ' .. schema ..
+    ', this exporter writes ' .. ARGV[1] .. ': use another --storage.redis.prefix, or the exporter version that wrote them')
+end
+
+local function parse(v)
+  return string.match(v, '^(%d+) (%-?%d+) (.*)$')
+end
+
+local function endSession(uuid, stations, loc)
+  redis.call('HDEL', kSessions, uuid)
+  redis.call('ZREM', kStarted, uuid)
+  redis.call('HINCRBY', kActive, loc, -1)
+  redis.call('HINCRBY', kStations, loc, 0 - tonumber(stations)) -- never -0, which HINCRBY refuses
+end
+
+local function tombstone(uuid, untilT)
+  redis.call('HSET', kTombs, uuid, untilT)
+  redis.call('ZADD', kTombUntil, tonumber(untilT), uuid)
+end
+`
+
+// applyScript applies a batch. ARGV: schema, now, tombstone until, max locations,
+// overflow label, then per change: action, uuid, location, stations, exempt (1/0).
+// It returns per change: result, label, folded (1/0), and for a session the
+// started, stations and location of that session.
+var applyScript = redis.NewScript(scriptPrelude + `
+local now, untilT, maxLocs, overflow = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+
+local function label(loc, exempt)
+  if redis.call('HEXISTS', kLast, loc) == 1 or maxLocs <= 0 or exempt == '1' then
+    return loc, '0'
+  end
+  if redis.call('HLEN', kLast) < maxLocs then
+    return loc, '0'
+  end
+  return overflow, '1'
+end
+
+local function touch(loc)
+  local cur = redis.call('HGET', kLast, loc)
+  if (not cur) or now > cur then
+    redis.call('HSET', kLast, loc, now)
+  end
+end
+
+local function create(uuid, loc, stations)
+  local v = redis.call('HGET', kSessions, uuid)
+  if v then
+    -- The newest stations value wins; the session keeps its first location.
+    local started, old, sloc = parse(v)
+    redis.call('HINCRBY', kStations, sloc, tonumber(stations) - tonumber(old))
+    redis.call('HSET', kSessions, uuid, started .. ' ' .. stations .. ' ' .. sloc)
+    return {'duplicate', started, stations, sloc}
+  end
+  if redis.call('HEXISTS', kTombs, uuid) == 1 then
+    return {'late'}
+  end
+  redis.call('HSET', kSessions, uuid, now .. ' ' .. stations .. ' ' .. loc)
+  redis.call('ZADD', kStarted, tonumber(now), uuid)
+  redis.call('HINCRBY', kActive, loc, 1)
+  redis.call('HINCRBY', kStations, loc, stations)
+  return {'applied', now, stations, loc}
+end
+
+local function delete(uuid)
+  tombstone(uuid, untilT)
+  local v = redis.call('HGET', kSessions, uuid)
+  if not v then
+    return {'unmatched'}
+  end
+  local started, stations, sloc = parse(v)
+  endSession(uuid, stations, sloc)
+  return {'applied', started, stations, sloc}
+end
+
+local out = {}
+for i = 6, #ARGV, 5 do
+  local action, uuid, loc, stations, exempt = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
+  local lbl, folded = label(loc, exempt)
+  touch(lbl)
+  local r
+  if action == 'create' then
+    r = create(uuid, lbl, stations)
+  elseif action == 'delete' then
+    r = delete(uuid)
+  else
+    r = {'ignored'}
+  end
+  table.insert(r, 2, lbl)
+  table.insert(r, 3, folded)
+  out[#out + 1] = r
+end
+return out
+`)
+
+// expireScript ends at most limit sessions started before the cutoff and forgets
+// at most limit tombstones that are past their time. ARGV: schema, cutoff, now,
+// tombstone until, limit. It returns the ended sessions as {uuid, started,
+// stations, location}, then how many sessions and tombstones it looked at (a full
+// page means there may be more), then how many tombstones it forgot.
+var expireScript = redis.NewScript(scriptPrelude + `
+local cutoff, now, untilT, limit = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+
+local ended = {}
+local cands = redis.call('ZRANGEBYSCORE', kStarted, '-inf', tonumber(cutoff), 'LIMIT', 0, limit)
+for _, uuid in ipairs(cands) do
+  local v = redis.call('HGET', kSessions, uuid)
+  if not v then
+    redis.call('ZREM', kStarted, uuid)
+  else
+    local started, stations, sloc = parse(v)
+    if started < cutoff then
+      endSession(uuid, stations, sloc)
+      tombstone(uuid, untilT)
+      ended[#ended + 1] = {uuid, started, stations, sloc}
+    end
+  end
+end
+
+local dropped = 0
+local tombs = redis.call('ZRANGEBYSCORE', kTombUntil, '-inf', tonumber(now), 'LIMIT', 0, limit)
+for _, uuid in ipairs(tombs) do
+  local u = redis.call('HGET', kTombs, uuid)
+  if (not u) or u <= now then
+    redis.call('HDEL', kTombs, uuid)
+    redis.call('ZREM', kTombUntil, uuid)
+    dropped = dropped + 1
+  end
+end
+return {ended, #cands, #tombs, dropped}
+`)
