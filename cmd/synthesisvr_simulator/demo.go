@@ -183,4 +183,3 @@ func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoF
 	}
 	return 0
 }
-
