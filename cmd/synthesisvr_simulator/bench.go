@@ -25,10 +25,10 @@ func addBench(app *kingpin.Application) registered {
 	o := benchmark.Options{}
 	var bin string
 	cmd.Flag("exporter.binary", "The synthesisvr_exporter to measure (default: built from this module with go build).").StringVar(&bin)
-	cmd.Flag("duration", "Each throughput measurement.").Default("5s").DurationVar(&o.Duration)
-	cmd.Flag("warmup", "Load sent before each throughput measurement, not counted.").Default("1s").DurationVar(&o.Warmup)
+	cmd.Flag("duration", "Each throughput measurement.").Default("2s").DurationVar(&o.Duration)
+	cmd.Flag("warmup", "Load sent before each throughput measurement, not counted.").Default("500ms").DurationVar(&o.Warmup)
 	cmd.Flag("connections", "Concurrent connections of the throughput measurements (repeatable).").Default("10", "50").IntsVar(&o.Connections)
-	cmd.Flag("rounds", "Repeat the throughput measurements; the median round is reported.").Default("1").IntVar(&o.Rounds)
+	cmd.Flag("rounds", "Rounds of throughput measurements, every server in turn in each, so that all see the same noise; the median is reported.").Default("5").IntVar(&o.Rounds)
 	cmd.Flag("steady.rate", "Events per second of the steady run on bolt.").Default("1000").Float64Var(&o.SteadyRate)
 	cmd.Flag("steady.duration", "How long the steady run lasts.").Default("10s").DurationVar(&o.SteadyDuration)
 	cmd.Flag("state.locations", "Locations of the state for the scrape, RSS and start-up measures.").Default("1000").IntVar(&o.StateLocations)

@@ -20,7 +20,9 @@ type Options struct {
 	// Duration is each throughput measurement, after Warmup.
 	Duration, Warmup time.Duration
 	Connections      []int
-	// Rounds repeats the throughput measurements; the median of the rounds is reported.
+	// Rounds repeats the throughput measurements, every target in turn in each
+	// round, so that all of them see the same noise of a shared machine; each ratio
+	// is taken within a round, and the median round is reported.
 	Rounds int
 	// SteadyRate events/s are sent to bolt for SteadyDuration, to read its p99.
 	SteadyRate     float64
@@ -38,7 +40,16 @@ type Throughput struct {
 	Target      string
 	Connections int
 	Rounds      []simulator.LoadResult
-	Goal        float64 // 0: none
+	// Ratios are the requests/s of each round over the ceiling's in the same round.
+	Ratios []float64
+	Goal   float64 // 0: none
+}
+
+// Ratio is the median of the rounds' ratios to the ceiling.
+func (t Throughput) Ratio() float64 {
+	rs := slices.Clone(t.Ratios)
+	slices.Sort(rs)
+	return rs[len(rs)/2]
 }
 
 // Median returns the round with the median requests/s.
@@ -114,6 +125,8 @@ func (r *Results) throughput(ctx context.Context) error {
 				fmt.Fprintf(o.Progress, "round %d, %-8s %2d connections: %s\n", round+1, t.Name, c, res)
 				th := &r.Throughput[ci*len(targets)+ti]
 				th.Rounds = append(th.Rounds, res)
+				ceiling := r.Throughput[ci*len(targets)].Rounds[round]
+				th.Ratios = append(th.Ratios, res.RequestsPerSecond()/ceiling.RequestsPerSecond())
 			}
 		}
 	}

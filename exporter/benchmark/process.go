@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,7 +69,7 @@ func startProcess(name, bin, addrFlag string, args, env []string) (*process, err
 		return nil, err
 	}
 	p := &process{name: name, base: "http://" + addr, log: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{addrFlag + "=" + addr}, args...)...)
+	p.cmd = exec.Command(bin, append(slices.Clone(args), addrFlag+"="+addr)...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	start := time.Now()

@@ -46,20 +46,16 @@ func (r *Results) reportThroughput(w io.Writer) int {
 	o := r.Options
 	fmt.Fprintf(w, "Throughput, one event per POST, closed loop, %s per measurement after %s warm-up", o.Duration, o.Warmup)
 	if o.Rounds > 1 {
-		fmt.Fprintf(w, ", median of %d rounds", o.Rounds)
+		fmt.Fprintf(w, ", %d rounds taking turns (median round; ratios within a round)", o.Rounds)
 	}
 	fmt.Fprintln(w, "; ceiling = bare gin handler reading the body and answering 204:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "server\tconnections\trequests/s\tp50\tp99\tratio to ceiling\ttarget\tmet\t")
 	missed := 0
-	var ceiling float64
 	for _, t := range r.Throughput {
 		m := t.Median()
 		rps := m.RequestsPerSecond()
-		if t.Target == "ceiling" {
-			ceiling = rps
-		}
-		ratio := rps / ceiling
+		ratio := t.Ratio()
 		target, met := "", ""
 		if t.Goal > 0 {
 			target = fmt.Sprintf(">= %.2f", t.Goal)
