@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
+)
+
+// demoEdges are the rough edges of a demo: rare, as at a real venue, but there.
+var demoEdges = simulator.Edges{Batch: 0.1, Duplicate: 0.02, MissingDelete: 0.01, DeleteFirst: 0.01}
+
+// venueNames title the demo's locations; more locations are numbered.
+var venueNames = []string{"Downtown", "Riverside Mall", "Airport", "Old Town", "Harbour", "University", "Stadium", "North Park"}
+
+type demoFlags struct {
+	locations  int
+	open       string
+	timezone   string
+	configFile string
+	arrivals   float64
+	stations   [2]int
+	durations  [2]time.Duration
+	speed      float64
+	start      string
+	runFor     time.Duration
+	check      bool
+	maxAge     time.Duration
+	status     time.Duration
+	seed       uint64
+	edges      *simulator.Edges
+}
+
+func addDemo(app *kingpin.Application, t *targetFlags) registered {
+	cmd := app.Command("demo", "Simulate a chain of VR venues: sessions arrive during opening hours, 1 to 4 stations, 10 to 90 minutes (the default command).").Default()
+	f := &demoFlags{}
+	cmd.Flag("locations", "How many venues.").Default("3").IntVar(&f.locations)
+	cmd.Flag("open", "Daily opening hours of every venue, HH:MM-HH:MM in its time zone (may cross midnight; 00:00-24:00 is always open).").Default("10:00-22:00").StringVar(&f.open)
+	cmd.Flag("timezone", "Time zone of the venues (IANA name, or Local).").Default("Local").StringVar(&f.timezone)
+	cmd.Flag("config.file", "The exporter's config file: venues are its locations (names, time zones), each posting to the webhook bound to it.").StringVar(&f.configFile)
+	cmd.Flag("arrivals", "Mean sessions per venue per open hour (Poisson).").Default("8").Float64Var(&f.arrivals)
+	cmd.Flag("stations.min", "Fewest stations in a session.").Default("1").IntVar(&f.stations[0])
+	cmd.Flag("stations.max", "Most stations in a session.").Default("4").IntVar(&f.stations[1])
+	cmd.Flag("duration.min", "Shortest session, in simulated time.").Default("10m").DurationVar(&f.durations[0])
+	cmd.Flag("duration.max", "Longest session, in simulated time.").Default("90m").DurationVar(&f.durations[1])
+	cmd.Flag("speed", "Simulated seconds per real second (60: an hour a minute). The exporter times sessions by its own clock, so durations shrink by this factor.").Default("1").Float64Var(&f.speed)
+	cmd.Flag("start", "Simulated start time, RFC 3339 (default now); if every venue is closed then, the simulation starts at the next opening.").StringVar(&f.start)
+	cmd.Flag("run-for", "Stop after this long in real time (0: until interrupted).").Default("0s").DurationVar(&f.runFor)
+	cmd.Flag("check", "At the end, compare the exporter's gauges with the simulator's model (exit 1 on a difference).").BoolVar(&f.check)
+	cmd.Flag("session.max-age", "The exporter's --session.max-age, for --check.").Default("6h").DurationVar(&f.maxAge)
+	cmd.Flag("status-interval", "How often to log progress.").Default("30s").DurationVar(&f.status)
+	addSeedFlag(cmd, &f.seed)
+	f.edges = addEdgeFlags(cmd, demoEdges)
+	return registered{clause: cmd, prepare: func() (command, error) {
+		o, err := f.options(t)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, env *runEnv) int { return runDemo(ctx, env, o, f, t.metrics()) }, nil
+	}}
+}
+
+func (f *demoFlags) options(t *targetFlags) (simulator.DemoOptions, error) {
+	o := simulator.DemoOptions{
+		Arrivals: f.arrivals, MinStations: f.stations[0], MaxStations: f.stations[1],
+		MinDuration: f.durations[0], MaxDuration: f.durations[1], Speed: f.speed,
+		RunFor: f.runFor, Edges: *f.edges, Seed: f.seed,
+		Tick: 100 * time.Millisecond, Status: f.status, Start: time.Now(),
+	}
+	var err error
+	if o.Hours, err = simulator.ParseHours(f.open); err != nil {
+		return o, fmt.Errorf("--open: %w", err)
+	}
+	if f.start != "" {
+		if o.Start, err = time.Parse(time.RFC3339, f.start); err != nil {
+			return o, fmt.Errorf("--start: want RFC 3339, e.g. 2026-05-02T18:00:00+02:00: %w", err)
+		}
+	}
+	if o.Venues, err = f.venues(t); err != nil {
+		return o, err
+	}
+	return o, o.Validate()
+}
+
+// venues are the configured locations, or --locations named ones.
+func (f *demoFlags) venues(t *targetFlags) ([]simulator.Venue, error) {
+	if f.configFile != "" {
+		return configVenues(f.configFile, t)
+	}
+	if f.locations < 1 {
+		return nil, fmt.Errorf("--locations must be at least 1, got %d", f.locations)
+	}
+	zone, err := time.LoadLocation(f.timezone)
+	if err != nil {
+		return nil, fmt.Errorf("--timezone: %w", err)
+	}
+	url, err := t.webhook()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]simulator.Venue, f.locations)
+	for i := range out {
+		out[i] = simulator.Venue{Name: fmt.Sprintf("Venue %d", i+1), URL: url, Zone: zone}
+		if i < len(venueNames) {
+			out[i].Name = venueNames[i]
+		}
+	}
+	return out, nil
+}
+
+// configVenues reads the venues from the exporter's config: each location posts to
+// the webhook bound to it, or else to the default one.
+func configVenues(path string, t *targetFlags) ([]simulator.Venue, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Locations) == 0 {
+		return nil, fmt.Errorf("%s has no locations: add some, or leave out --config.file and use --locations", path)
+	}
+	bound := map[string]string{}
+	for _, w := range cfg.Webhooks {
+		if w.Location != "" {
+			bound[w.Location] = w.Token
+		}
+	}
+	out := make([]simulator.Venue, 0, len(cfg.Locations))
+	for _, l := range cfg.Locations {
+		zone, err := time.LoadLocation(l.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("%s: location %s: %w", path, l.Name, err)
+		}
+		v := simulator.Venue{Name: l.Name, Zone: zone}
+		if tok, ok := bound[l.Name]; ok {
+			v.URL = t.webhookFor(tok)
+		} else if v.URL, err = t.webhook(); err != nil {
+			return nil, fmt.Errorf("location %s has no webhook bound to it in %s, and %w", l.Name, path, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoFlags, metricsURL string) int {
+	o.Seed = seedOf(o.Seed, env)
+	o.Model, o.Logger, o.Client = simulator.NewModel(), env.logger, simulator.NewClient(2)
+	if first := simulator.FirstOpening(o.Venues, o.Hours, o.Start); !first.Equal(o.Start) {
+		env.logger.Info("Every venue is closed at the start: the simulated clock starts at the first opening",
+			"start", o.Start.Format(time.RFC3339), "opening", first.Format(time.RFC3339))
+		o.Start = first
+	}
+	var baseline map[string]simulator.Gauges
+	if f.check {
+		var err error
+		if baseline, err = simulator.Scrape(ctx, o.Client, metricsURL); err != nil {
+			env.logger.Error("Reading the exporter's metrics before the demo failed", "err", err)
+			return 1
+		}
+	}
+	names := make([]string, len(o.Venues))
+	for i, v := range o.Venues {
+		names[i] = v.Name
+	}
+	env.logger.Info("Demo started", "venues", fmt.Sprint(names), "open", o.Hours.String(), "speed", o.Speed, "arrivals_per_hour", o.Arrivals)
+	res, err := simulator.RunDemo(ctx, o)
+	if err != nil {
+		env.logger.Error("Demo failed", "err", err)
+		return 1
+	}
+	fmt.Fprintf(env.stdout, "demo: %d sessions, %d events in %d requests, %d not taken\n", res.Sessions, res.Events, res.Requests, res.Failed)
+	if !f.check {
+		return 0
+	}
+	// The demo was stopped: a fresh context bounds the comparison.
+	vctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if code := verify(vctx, env, o.Client, metricsURL, o.Model, baseline, f.maxAge); code != 0 || res.Failed > 0 {
+		return 1
+	}
+	return 0
+}

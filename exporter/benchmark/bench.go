@@ -1,0 +1,169 @@
+package benchmark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
+)
+
+// Options say what the benchmark measures, and how long.
+type Options struct {
+	Env Env
+	// Dir holds the benchmark's files (bolt files); it must exist.
+	Dir string
+	// Duration is each throughput measurement, after Warmup.
+	Duration, Warmup time.Duration
+	Connections      []int
+	// Rounds repeats the throughput measurements, every target in turn in each
+	// round, so that all of them see the same noise of a shared machine; each ratio
+	// is taken within a round, and the median round is reported.
+	Rounds int
+	// SteadyRate events/s are sent to bolt for SteadyDuration, to read its p99.
+	SteadyRate     float64
+	SteadyDuration time.Duration
+	// StateLocations and StateSessions are the state for the scrape, RSS and start-up.
+	StateLocations, StateSessions int
+	Scrapes                       int
+	Seed                          uint64
+	// Progress receives a line per step.
+	Progress io.Writer
+}
+
+// Throughput is one target at one number of connections.
+type Throughput struct {
+	Target      string
+	Connections int
+	Rounds      []simulator.LoadResult
+	// Ratios are the requests/s of each round over the ceiling's in the same round.
+	Ratios []float64
+	Goal   float64 // 0: none
+}
+
+// Ratio is the median of the rounds' ratios to the ceiling.
+func (t Throughput) Ratio() float64 {
+	rs := slices.Clone(t.Ratios)
+	slices.Sort(rs)
+	return rs[len(rs)/2]
+}
+
+// Median returns the round with the median requests/s.
+func (t Throughput) Median() simulator.LoadResult {
+	rs := slices.Clone(t.Rounds)
+	slices.SortFunc(rs, func(a, b simulator.LoadResult) int {
+		switch x, y := a.RequestsPerSecond(), b.RequestsPerSecond(); {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	})
+	return rs[len(rs)/2]
+}
+
+// Results are everything one benchmark run measured.
+type Results struct {
+	Options    Options
+	Throughput []Throughput
+	Steady     simulator.LoadResult
+	State      StateResults
+}
+
+// Run measures, in one run: throughput of every target against the ceiling, a
+// steady rate on bolt, then a bolt exporter holding a large state.
+func Run(ctx context.Context, o Options) (*Results, error) {
+	if o.Rounds < 1 || len(o.Connections) == 0 || o.Duration <= 0 {
+		return nil, errors.New("the benchmark needs at least one round, one number of connections and a duration")
+	}
+	r := &Results{Options: o}
+	if err := r.throughput(ctx); err != nil {
+		return r, err
+	}
+	state, err := measureState(ctx, o)
+	r.State = state
+	return r, err
+}
+
+func (r *Results) throughput(ctx context.Context) error {
+	o := r.Options
+	targets := Targets()
+	procs := make([]*process, len(targets))
+	defer func() {
+		for _, p := range procs {
+			if p != nil {
+				p.kill()
+			}
+		}
+	}()
+	for i, t := range targets {
+		dir, err := os.MkdirTemp(o.Dir, t.Name+"-")
+		if err != nil {
+			return err
+		}
+		if procs[i], err = t.Start(&o.Env, dir); err != nil {
+			return err
+		}
+	}
+	for _, c := range o.Connections {
+		for _, t := range targets {
+			r.Throughput = append(r.Throughput, Throughput{Target: t.Name, Connections: c, Goal: t.Goals[c]})
+		}
+	}
+	for round := range o.Rounds {
+		for ci, c := range o.Connections {
+			for ti, t := range targets {
+				res, err := r.load(ctx, procs[ti], c, uint64(round*100+ci))
+				if err != nil {
+					return fmt.Errorf("%s at %d connections: %w", t.Name, c, err)
+				}
+				fmt.Fprintf(o.Progress, "round %d, %-8s %2d connections: %s\n", round+1, t.Name, c, res)
+				th := &r.Throughput[ci*len(targets)+ti]
+				th.Rounds = append(th.Rounds, res)
+				ceiling := r.Throughput[ci*len(targets)].Rounds[round]
+				th.Ratios = append(th.Ratios, res.RequestsPerSecond()/ceiling.RequestsPerSecond())
+			}
+		}
+	}
+	return r.steady(ctx, procs[slices.IndexFunc(targets, func(t Target) bool { return t.Name == "bolt" })])
+}
+
+// load sends one event per POST, as fast as the connections allow.
+func (r *Results) load(ctx context.Context, p *process, conns int, seed uint64) (simulator.LoadResult, error) {
+	o := r.Options
+	res, err := simulator.RunLoad(ctx, simulator.LoadOptions{
+		URL: p.webhookURL(o.Env.Token), Duration: o.Duration, Warmup: o.Warmup,
+		Connections: conns, Locations: benchLocations(10), Sessions: 1000,
+		Seed: o.Seed + seed, Client: simulator.NewClient(conns),
+	})
+	// Requests that failed are reported beside the figures, not fatal: on a shared
+	// machine a stalled disk can make bolt answer 503, and that is a finding.
+	return res, err
+}
+
+// steady sends SteadyRate events/s to bolt on a fixed schedule.
+func (r *Results) steady(ctx context.Context, bolt *process) error {
+	o := r.Options
+	res, err := simulator.RunLoad(ctx, simulator.LoadOptions{
+		URL: bolt.webhookURL(o.Env.Token), Duration: o.SteadyDuration, Warmup: time.Second,
+		Rate: o.SteadyRate, Connections: 50, Locations: benchLocations(10), Sessions: 1000,
+		Seed: o.Seed + 999, Client: simulator.NewClient(50),
+	})
+	fmt.Fprintf(o.Progress, "steady %.0f events/s on bolt: %s\n", o.SteadyRate, res)
+	r.Steady = res
+	return err
+}
+
+// benchLocations names n locations.
+func benchLocations(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("Venue %04d", i+1)
+	}
+	return out
+}

@@ -1,0 +1,163 @@
+package benchmark
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// readyTimeout bounds every wait for a child to become ready or to stop.
+const readyTimeout = 30 * time.Second
+
+// process is a server started as a child, on a loopback port of its own.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	base string
+	log  *syncBuffer
+	done chan struct{}
+	err  error
+	// Started is how long the child took from its start to answering /-/ready 200.
+	Started time.Duration
+}
+
+// syncBuffer collects a child's output; it is safe for concurrent use.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// freeAddr returns a loopback address whose port was free a moment ago.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// startProcess runs bin with args, the listen address given by addrFlag, and waits
+// until /-/ready answers 200.
+func startProcess(name, bin, addrFlag string, args, env []string) (*process, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	p := &process{name: name, base: "http://" + addr, log: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, append(slices.Clone(args), addrFlag+"="+addr)...)
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	start := time.Now()
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	if err := p.waitReady(); err != nil {
+		p.kill()
+		return nil, fmt.Errorf("%s did not become ready: %w\n%s", name, err, p.log.String())
+	}
+	p.Started = time.Since(start)
+	return p, nil
+}
+
+// waitReady polls /-/ready every millisecond, so that start-up is timed closely.
+func (p *process) waitReady() error {
+	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	deadline := time.Now().Add(readyTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			return fmt.Errorf("exited: %v", p.err)
+		default:
+		}
+		if resp, err := c.Get(p.base + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("/-/ready did not answer 200 within %s", readyTimeout)
+}
+
+// stop ends the child with SIGTERM, as an operator would, and waits for it.
+func (p *process) stop() error {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(readyTimeout):
+		p.kill()
+		return fmt.Errorf("%s did not stop within %s after SIGTERM", p.name, readyTimeout)
+	}
+}
+
+// kill ends the child at once (cleanup after a failure).
+func (p *process) kill() {
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.done:
+	case <-time.After(readyTimeout):
+	}
+}
+
+// rss returns the child's resident set size in bytes, from /proc (Linux only).
+func (p *process) rss() (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading the RSS of %s: %w", p.name, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", p.cmd.Process.Pid)
+}
+
+// webhookURL is the receiver's URL on this child.
+func (p *process) webhookURL(token string) string { return p.base + "/webhook/" + token }
+
+// ctxSleep sleeps d or until ctx ends.
+func ctxSleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,56 @@
+package benchmark
+
+import (
+	"path/filepath"
+)
+
+// Target is one server that takes the throughput load: the ceiling, or the exporter
+// with one store. Another store is one more entry in Targets.
+type Target struct {
+	Name string
+	// Goals are the least share of the ceiling's requests/s to reach, by connections;
+	// none for the ceiling itself or a store without a target.
+	Goals map[int]float64
+	// Start starts the server with its files in dir, a fresh folder; the webhook takes
+	// env.Token.
+	Start func(env *Env, dir string) (*process, error)
+}
+
+// Env is what targets are started with.
+type Env struct {
+	// ExporterBin is the built synthesisvr_exporter.
+	ExporterBin string
+	// CeilingCmd runs the bare handler; it takes --listen-address.
+	CeilingCmd []string
+	// Token is the webhook token every exporter takes.
+	Token string
+}
+
+// Targets are the servers measured side by side, the ceiling first.
+func Targets() []Target {
+	return []Target{
+		{Name: "ceiling", Start: startCeiling},
+		{Name: "memory", Goals: map[int]float64{10: 0.75, 50: 0.75}, Start: exporterWith("memory")},
+		{Name: "bolt", Goals: map[int]float64{10: 0.15, 50: 0.40}, Start: exporterWith("bolt")},
+	}
+}
+
+func startCeiling(env *Env, _ string) (*process, error) {
+	return startProcess("ceiling", env.CeilingCmd[0], "--listen-address", env.CeilingCmd[1:], nil)
+}
+
+// exporterWith starts the exporter on a store backend.
+func exporterWith(backend string, args ...string) func(*Env, string) (*process, error) {
+	return func(env *Env, dir string) (*process, error) {
+		return startExporter(env, "exporter/"+backend, filepath.Join(dir, "synthesisvr.db"),
+			append([]string{"--storage.backend=" + backend}, args...)...)
+	}
+}
+
+// startExporter starts the exporter with the bolt file at path (also where a
+// generated token would go), quiet logs, and tracing off.
+func startExporter(env *Env, name, path string, args ...string) (*process, error) {
+	return startProcess(name, env.ExporterBin, "--web.listen-address",
+		append([]string{"--storage.path=" + path, "--log.level=warn"}, args...),
+		[]string{"SYNTHESISVR_WEBHOOK_TOKEN=" + env.Token, "OTEL_SDK_DISABLED=true", "OTEL_TRACES_EXPORTER=none"})
+}

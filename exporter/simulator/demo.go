@@ -1,0 +1,312 @@
+package simulator
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"time"
+)
+
+// Venue is one location of the demo: its title, the webhook URL its events go to
+// (its own, as the vendor advises, or the shared one) and its time zone.
+type Venue struct {
+	Name string
+	URL  string
+	Zone *time.Location
+}
+
+// DemoOptions describe the simulated venue chain.
+type DemoOptions struct {
+	Venues []Venue
+	Hours  Hours
+	// Arrivals is the mean number of sessions per venue per open hour (Poisson).
+	Arrivals                 float64
+	MinStations, MaxStations int
+	MinDuration, MaxDuration time.Duration
+	// Speed is how many simulated seconds pass in one real second.
+	Speed float64
+	// Start is the simulated time at the start; a start when every venue is closed
+	// moves on to the next opening.
+	Start time.Time
+	// RunFor bounds the demo in real time; zero runs until the context ends.
+	RunFor time.Duration
+	Edges  Edges
+	Seed   uint64
+	Model  *Model
+	Client *http.Client
+	Logger *slog.Logger
+	// Tick is how often due events are sent; Status how often progress is logged.
+	Tick, Status time.Duration
+}
+
+// Validate reports options that cannot run.
+func (o *DemoOptions) Validate() error {
+	var errs []error
+	if len(o.Venues) == 0 {
+		errs = append(errs, errors.New("no venues: --locations must be at least 1"))
+	}
+	if o.Arrivals <= 0 {
+		errs = append(errs, fmt.Errorf("--arrivals must be above 0, got %g", o.Arrivals))
+	}
+	if o.MinStations < 1 || o.MaxStations < o.MinStations {
+		errs = append(errs, fmt.Errorf("stations must be 1 <= min <= max, got %d and %d", o.MinStations, o.MaxStations))
+	}
+	if o.MinDuration <= 0 || o.MaxDuration < o.MinDuration {
+		errs = append(errs, fmt.Errorf("durations must be 0 < min <= max, got %s and %s", o.MinDuration, o.MaxDuration))
+	}
+	if o.Speed <= 0 {
+		errs = append(errs, fmt.Errorf("--speed must be above 0, got %g", o.Speed))
+	}
+	errs = append(errs, o.Edges.Validate())
+	return errors.Join(errs...)
+}
+
+// DemoResult counts what the demo sent.
+type DemoResult struct {
+	Sessions, Events, Requests, Failed int
+}
+
+// scheduled is an event due at a simulated time.
+type scheduled struct {
+	at    time.Time
+	seq   int // keeps the order of events scheduled for the same instant
+	venue int
+	ev    Event
+}
+
+type agenda []scheduled
+
+func (a agenda) Len() int { return len(a) }
+func (a agenda) Less(i, j int) bool {
+	if !a[i].at.Equal(a[j].at) {
+		return a[i].at.Before(a[j].at)
+	}
+	return a[i].seq < a[j].seq
+}
+func (a agenda) Swap(i, j int) { a[i], a[j] = a[j], a[i] }
+func (a *agenda) Push(x any)   { *a = append(*a, x.(scheduled)) }
+func (a *agenda) Pop() any {
+	old := *a
+	x := old[len(old)-1]
+	*a = old[:len(old)-1]
+	return x
+}
+
+// demo is a running demo: the simulated clock, the agenda and the venues' next arrivals.
+type demo struct {
+	o        DemoOptions
+	rng      *rand.Rand
+	agenda   agenda
+	seq      int
+	arrivals []time.Time // next arrival per venue, in simulated time
+	customer int
+	res      DemoResult
+}
+
+// newDemo plans the start: sessions already in progress at open venues, so that a
+// dashboard shows a busy floor at once, and every venue's first arrival.
+func newDemo(o DemoOptions) *demo {
+	d := &demo{o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed)), customer: 7000}
+	meanOpen := (o.MinDuration + o.MaxDuration) / 2
+	for i, v := range o.Venues {
+		start := o.Start.In(v.Zone)
+		if open, _ := o.Hours.OpenAt(start); open {
+			for range d.poisson(o.Arrivals * meanOpen.Hours()) {
+				d.session(i, start, time.Duration(d.rng.Float64()*float64(d.duration())))
+			}
+		}
+		d.arrivals = append(d.arrivals, d.nextArrival(start))
+	}
+	return d
+}
+
+// FirstOpening returns start, or when the first venue opens if all are closed then.
+func FirstOpening(venues []Venue, h Hours, start time.Time) time.Time {
+	first := time.Time{}
+	for _, v := range venues {
+		t := h.NextOpen(start.In(v.Zone))
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	return first
+}
+
+func (d *demo) nextArrival(after time.Time) time.Time {
+	gap := time.Duration(d.rng.ExpFloat64() / d.o.Arrivals * float64(time.Hour))
+	return d.o.Hours.Advance(after, gap)
+}
+
+// poisson draws a Poisson count of mean lambda (Knuth: small means only).
+func (d *demo) poisson(lambda float64) int {
+	limit, p, k := math.Exp(-lambda), 1.0, 0
+	for ; k < 1000; k++ {
+		p *= d.rng.Float64()
+		if p <= limit {
+			break
+		}
+	}
+	return k
+}
+
+// duration draws a session length: triangular, most sessions short, a few long.
+func (d *demo) duration() time.Duration {
+	lo, hi := float64(d.o.MinDuration), float64(d.o.MaxDuration)
+	mode := lo + (hi-lo)/3
+	u := d.rng.Float64()
+	if u < (mode-lo)/(hi-lo) {
+		return time.Duration(lo + math.Sqrt(u*(hi-lo)*(mode-lo)))
+	}
+	return time.Duration(hi - math.Sqrt((1-u)*(hi-lo)*(hi-mode)))
+}
+
+// stations draws a group size, small groups the most common.
+func (d *demo) stations() int {
+	n := d.o.MaxStations - d.o.MinStations + 1
+	total := n * (n + 1) / 2
+	r := d.rng.IntN(total)
+	for k := range n {
+		if r -= n - k; r < 0 {
+			return d.o.MinStations + k
+		}
+	}
+	return d.o.MinStations
+}
+
+// session schedules one session at venue i starting at t and lasting length, with
+// the rough edges drawn.
+func (d *demo) session(i int, t time.Time, length time.Duration) {
+	d.customer++
+	d.res.Sessions++
+	ev := Event{UUID: newUUID(d.rng), Action: actionCreate, Location: d.o.Venues[i].Name,
+		Stations: d.stations(), CustomerID: d.customer}
+	del := ev
+	del.Action = actionDelete
+	if d.rng.Float64() < d.o.Edges.DeleteFirst {
+		d.push(i, t, del)
+		d.push(i, t.Add(time.Second), ev)
+		return
+	}
+	d.push(i, t, ev)
+	if d.rng.Float64() >= d.o.Edges.MissingDelete {
+		d.push(i, t.Add(length), del)
+	}
+}
+
+// push schedules an event, and its second delivery with the duplicate edge.
+func (d *demo) push(i int, at time.Time, ev Event) {
+	d.seq++
+	heap.Push(&d.agenda, scheduled{at: at, seq: d.seq, venue: i, ev: ev})
+	if d.rng.Float64() < d.o.Edges.Duplicate {
+		d.seq++
+		heap.Push(&d.agenda, scheduled{at: at.Add(2 * time.Second), seq: d.seq, venue: i, ev: ev})
+	}
+}
+
+// advance schedules the sessions that arrive up to now (simulated) and returns the
+// events due, in order.
+func (d *demo) advance(now time.Time) []scheduled {
+	for i := range d.arrivals {
+		for !d.arrivals[i].After(now) {
+			t := d.arrivals[i]
+			d.session(i, t, d.duration())
+			d.arrivals[i] = d.nextArrival(t)
+		}
+	}
+	var due []scheduled
+	for len(d.agenda) > 0 && !d.agenda[0].at.After(now) {
+		due = append(due, heap.Pop(&d.agenda).(scheduled))
+	}
+	return due
+}
+
+// posts groups due events into POSTs: per venue in order, several in one POST with
+// the batch edge.
+func (d *demo) posts(due []scheduled) [][]scheduled {
+	var out [][]scheduled
+	open := map[int]int{} // venue -> index in out of its open batch
+	for _, s := range due {
+		if j, ok := open[s.venue]; ok && len(out[j]) < 5 {
+			out[j] = append(out[j], s)
+			continue
+		}
+		out = append(out, []scheduled{s})
+		delete(open, s.venue)
+		if d.rng.Float64() < d.o.Edges.Batch {
+			open[s.venue] = len(out) - 1
+		}
+	}
+	return out
+}
+
+// RunDemo simulates the venues until ctx ends or RunFor passes.
+func RunDemo(ctx context.Context, o DemoOptions) (DemoResult, error) {
+	if err := o.Validate(); err != nil {
+		return DemoResult{}, err
+	}
+	if o.RunFor > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.RunFor)
+		defer cancel()
+	}
+	d := newDemo(o)
+	realStart := time.Now()
+	sim := func() time.Time {
+		return o.Start.Add(time.Duration(float64(time.Since(realStart)) * o.Speed))
+	}
+	tick := time.NewTicker(o.Tick)
+	defer tick.Stop()
+	status := time.NewTicker(o.Status)
+	defer status.Stop()
+	for {
+		d.send(ctx, d.advance(sim()))
+		select {
+		case <-ctx.Done():
+			return d.res, nil
+		case <-status.C:
+			d.logStatus(sim())
+		case <-tick.C:
+		}
+	}
+}
+
+// send posts the due events in order; the model learns what was answered.
+func (d *demo) send(ctx context.Context, due []scheduled) {
+	for _, batch := range d.posts(due) {
+		evs := make([]Event, len(batch))
+		for i, s := range batch {
+			evs[i] = s.ev
+		}
+		url := d.o.Venues[batch[0].venue].URL
+		sent := time.Now()
+		code, err := post(ctx, d.o.Client, url, encodeBatch(evs))
+		d.res.Requests++
+		d.res.Events += len(evs)
+		if err == nil && code == http.StatusOK {
+			d.o.Model.Applied(evs, sent)
+			continue
+		}
+		d.o.Model.Failed(evs, sent)
+		if ctx.Err() != nil {
+			return
+		}
+		d.res.Failed++
+		d.o.Logger.Warn("The exporter did not take a webhook", "url", RedactURL(url), "status", code, "err", err)
+	}
+}
+
+func (d *demo) logStatus(now time.Time) {
+	want := d.o.Model.Expect(time.Now(), math.MaxInt64, 0)
+	args := []any{"simulated_time", now.Round(time.Second).Format(time.DateTime + " MST"),
+		"sessions", d.res.Sessions, "requests", d.res.Requests, "failed", d.res.Failed}
+	for _, v := range d.o.Venues {
+		open, _ := d.o.Hours.OpenAt(now.In(v.Zone))
+		args = append(args, v.Name, fmt.Sprintf("%g active (open=%t)", want[v.Name].Sessions.Max, open))
+	}
+	d.o.Logger.Info("Demo running", args...)
+}
