@@ -187,7 +187,11 @@ func webhookURL(f *flags, token string) string {
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host, _ = os.Hostname()
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/webhook/" + token
+	scheme := "http://"
+	if f.tls {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port) + "/webhook/" + token
 }
 
 // setLocations puts the configured locations, with their opening hours, in force for

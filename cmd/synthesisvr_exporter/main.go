@@ -41,6 +41,7 @@ type flags struct {
 	storagePath    string
 	redis          redisFlags
 	maxAge         time.Duration
+	tls            bool // --web.config.file serves TLS: the webhook URL is https
 	drainDelay     time.Duration
 	log            *promslog.Config
 }
@@ -118,6 +119,7 @@ func start(f *flags, logger *slog.Logger) (*exporter, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.tls = wc.TLS != nil
 	// Bind first: a taken port stops the start before anything is generated or logged as ready.
 	lns, err := bind(f)
 	if err != nil {
