@@ -39,12 +39,22 @@ type Query struct {
 	// Requires names what the exporter needs, beyond webhook traffic, for the query
 	// to return data (see Conditional); empty when traffic is enough.
 	Requires []string
+	// Quiet says why the query rightly shows only zeros on a healthy exporter,
+	// whatever the traffic (see Quiet); empty when traffic must move it.
+	Quiet string
 }
 
 // Conditional are the metrics the exporter exports only in some setups, with what
 // they need. A query of one of them may rightly be empty elsewhere.
 var Conditional = map[string]string{
 	"synthesisvr_location_open": "locations with opening hours in --config.file",
+}
+
+// Quiet are the metrics that stay at zero on a healthy exporter whatever its
+// traffic, with why. Their series exist from the start (at zero), so a query of one
+// returns data, but no simulated traffic can make it other than zero.
+var Quiet = map[string]string{
+	"synthesisvr_store_errors_total": "a healthy store fails no operation",
 }
 
 // String names the query for messages.
@@ -90,6 +100,9 @@ func (b *Board) query(p Panel, t Target, v Vars) (Query, error) {
 	for _, n := range names {
 		if need, ok := Conditional[n]; ok {
 			q.Requires = append(q.Requires, need)
+		}
+		if why, ok := Quiet[n]; ok {
+			q.Quiet = why
 		}
 	}
 	return q, nil

@@ -119,6 +119,10 @@ func TestQueriesCoverEveryTarget(t *testing.T) {
 			if needs := slices.Contains(q.Requires, dashboards.Conditional["synthesisvr_location_open"]); needs != usesOpen {
 				t.Errorf("%s: requires opening hours = %v, but names synthesisvr_location_open = %v", q, needs, usesOpen)
 			}
+			usesErrors := strings.Contains(q.Expr, "synthesisvr_store_errors_total")
+			if quiet := q.Quiet == dashboards.Quiet["synthesisvr_store_errors_total"]; quiet != usesErrors {
+				t.Errorf("%s: quiet = %q, but names synthesisvr_store_errors_total = %v", q, q.Quiet, usesErrors)
+			}
 		}
 	}
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +19,7 @@ import (
 )
 
 // A real Prometheus (Debian's prometheus package) for end-to-end tests of the alert
-// rules and, later, of the dashboards' queries: it scrapes given targets, evaluates
+// rules and of the dashboards' queries: it scrapes given targets, evaluates
 // given rule files, and answers through its HTTP API.
 
 // promJob is one scrape job of a test Prometheus.
@@ -49,7 +51,7 @@ func requirePrometheus(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
-		skipOrFail(t, "prometheus is not on PATH: install Debian's prometheus package (apt-get install prometheus) to test the alert rules in a real Prometheus")
+		skipOrFail(t, "prometheus is not on PATH: install Debian's prometheus package (apt-get install prometheus) to test the alert rules and the dashboards' queries in a real Prometheus")
 	}
 	return bin
 }
@@ -177,43 +179,122 @@ func (p *promServer) waitReady() error {
 // answer is a success.
 func (p *promServer) api(path string, params url.Values, out any) {
 	p.t.Helper()
+	if err := p.call(path, params, out); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// call GETs an HTTP API path and decodes its data into out. An answer other than a
+// success is an error with Prometheus's own message (a query it refused says why).
+// It does not touch p.t, so subtests may call it.
+func (p *promServer) call(path string, params url.Values, out any) error {
 	u := p.base + path
 	if len(params) > 0 {
 		u += "?" + params.Encode()
 	}
-	r := get(p.t, u)
+	resp, err := client.Get(u)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("GET %s: reading the answer: %w", u, err)
+	}
 	var env struct {
-		Status string          `json:"status"`
-		Error  string          `json:"error"`
-		Data   json.RawMessage `json:"data"`
+		Status    string          `json:"status"`
+		ErrorType string          `json:"errorType"`
+		Error     string          `json:"error"`
+		Data      json.RawMessage `json:"data"`
 	}
-	if err := json.Unmarshal([]byte(r.body), &env); err != nil {
-		p.t.Fatalf("GET %s: status %d, not JSON: %v: %s", u, r.code, err, r.body)
+	if err := json.Unmarshal(body, &env); err != nil {
+		return fmt.Errorf("GET %s: status %d, not JSON: %w: %s", u, resp.StatusCode, err, body)
 	}
-	if r.code != http.StatusOK || env.Status != "success" {
-		p.t.Fatalf("GET %s: status %d %s: %s", u, r.code, env.Status, env.Error)
+	if resp.StatusCode != http.StatusOK || env.Status != "success" {
+		return fmt.Errorf("GET %s: status %d %s: %s: %s", u, resp.StatusCode, env.Status, env.ErrorType, env.Error)
 	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
-		p.t.Fatalf("GET %s: decoding data: %v", u, err)
+		return fmt.Errorf("GET %s: decoding data: %w", u, err)
 	}
+	return nil
 }
 
 // query runs an instant PromQL query now and returns its vector.
 func (p *promServer) query(expr string) model.Vector {
 	p.t.Helper()
-	var data struct {
-		ResultType string          `json:"resultType"`
-		Result     json.RawMessage `json:"result"`
+	v, err := p.instant(expr, time.Now())
+	if err != nil {
+		p.t.Fatal(err)
 	}
-	p.api("/api/v1/query", url.Values{"query": {expr}}, &data)
-	if data.ResultType != "vector" {
-		p.t.Fatalf("query %q: result type %s, want vector", expr, data.ResultType)
+	vec, ok := v.(model.Vector)
+	if !ok {
+		p.t.Fatalf("query %q: result type %s, want vector", expr, v.Type())
 	}
-	var v model.Vector
-	if err := json.Unmarshal(data.Result, &v); err != nil {
-		p.t.Fatalf("query %q: %v", expr, err)
+	return vec
+}
+
+// promResult is the data of a query's answer.
+type promResult struct {
+	ResultType string          `json:"resultType"`
+	Result     json.RawMessage `json:"result"`
+}
+
+// value decodes the result by its type: a vector, a scalar or a matrix.
+func (r promResult) value() (model.Value, error) {
+	var v model.Value
+	switch r.ResultType {
+	case "vector":
+		v = &model.Vector{}
+	case "scalar":
+		v = &model.Scalar{}
+	case "matrix":
+		v = &model.Matrix{}
+	default:
+		return nil, fmt.Errorf("result type %q is not vector, scalar or matrix", r.ResultType)
 	}
-	return v
+	if err := json.Unmarshal(r.Result, v); err != nil {
+		return nil, fmt.Errorf("decoding a %s: %w", r.ResultType, err)
+	}
+	switch v := v.(type) {
+	case *model.Vector:
+		return *v, nil
+	case *model.Matrix:
+		return *v, nil
+	}
+	return v, nil
+}
+
+// instant runs an instant PromQL query at a time, as a stat or table panel does, and
+// returns its vector or scalar; a query Prometheus refuses is an error.
+func (p *promServer) instant(expr string, at time.Time) (model.Value, error) {
+	var data promResult
+	if err := p.call("/api/v1/query", url.Values{"query": {expr}, "time": {promTime(at)}}, &data); err != nil {
+		return nil, err
+	}
+	return data.value()
+}
+
+// rangeQuery runs a range PromQL query, as a graph panel does, and returns its matrix;
+// a query Prometheus refuses is an error.
+func (p *promServer) rangeQuery(expr string, start, end time.Time, step time.Duration) (model.Matrix, error) {
+	var data promResult
+	params := url.Values{"query": {expr}, "start": {promTime(start)}, "end": {promTime(end)}, "step": {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)}}
+	if err := p.call("/api/v1/query_range", params, &data); err != nil {
+		return nil, err
+	}
+	if data.ResultType != "matrix" {
+		return nil, fmt.Errorf("range query %q: result type %s, want matrix", expr, data.ResultType)
+	}
+	v, err := data.value()
+	if err != nil {
+		return nil, err
+	}
+	return v.(model.Matrix), nil
+}
+
+// promTime writes t as the API's Unix seconds with a fraction.
+func promTime(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
 }
 
 // promAlert is an active alert of a rule, as /api/v1/rules shows it.

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/dashboards"
+)
+
+// Every query of both dashboards runs here against a real Prometheus that scrapes
+// two exporters under simulated traffic, with the variables substituted as Grafana
+// substitutes them: Prometheus must accept each one, and each panel that should have
+// data must show a number other than zero.
+
+// dashJob is the scrape job of the exporters: the job name the README's scrape
+// config and the alert rules use, and the value given to the dashboards' $job.
+const dashJob = "synthesisvr"
+
+// Locations of the test config. Mall's name has regex characters, so a selection of
+// it tests Grafana's escaping of a multi-value variable; Idle is open all week and
+// gets no traffic, so "open without sessions" has something to show; Shut is closed
+// all week. The configured locations are always labelled by name; other ones
+// count against max_locations alongside those that had events, so with four
+// allowed, the simulator's pop-up locations (a new one in each batch) fold into
+// _overflow from the third batch on.
+const (
+	downtown = "Downtown"
+	mall     = "Mall (2nd floor)"
+	idle     = "Idle"
+	shut     = "Shut"
+	popUp    = "Pop-up" // and a number: not configured
+)
+
+// dashMaxAge is the exporters' --session.max-age: short, so that sessions whose
+// delete never comes expire while the test runs.
+const dashMaxAge = 5 * time.Second
+
+// trafficTick is how often the simulator sends each exporter a batch.
+const trafficTick = 250 * time.Millisecond
+
+// dashVars are the variables as Grafana sets them for a dashboard showing the last
+// 30 s of a data source whose scrape interval is 1 s: the step is the scrape interval
+// (Grafana's minimum), so $__rate_interval is 4 s.
+var dashVars = dashboards.Vars{Job: []string{dashJob}, Scrape: time.Second, Interval: time.Second, Range: 30 * time.Second}
+
+// dashViews are the selections of the location variable the queries run with: all
+// locations (the default), and two chosen ones.
+var dashViews = []struct {
+	name      string
+	locations []string
+}{
+	{"all locations", nil},
+	{"two locations", []string{mall, idle}},
+}
+
+// dashConfig is the config file both exporters read.
+func dashConfig() string {
+	return "webhooks:\n  - name: main\n    token: " + mainToken + "\n" +
+		"locations:\n" +
+		"  - name: " + downtown + "\n    timezone: Europe/Sofia\n    hours:\n      mon-sun: \"00:00-24:00\"\n" +
+		"  - name: \"" + mall + "\"\n    timezone: America/New_York\n    hours:\n      mon-sun: \"00:00-24:00\"\n" +
+		"  - name: " + idle + "\n    timezone: Asia/Tokyo\n    hours:\n      mon-sun: \"00:00-24:00\"\n" +
+		"  - name: " + shut + "\n    timezone: Europe/Sofia\n    hours:\n      mon-sun: closed\n" +
+		"limits:\n  max_locations: 4\n"
+}
+
+func TestDashboardQueriesInPrometheus(t *testing.T) {
+	requireBinary(t)
+	requirePrometheus(t)
+	boards, err := dashboards.ReadBoards(filepath.Join("..", "..", "dashboards"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What this setup gives the exporter beyond traffic (see dashboards.Conditional).
+	hours, ok := dashboards.Conditional["synthesisvr_location_open"]
+	if !ok {
+		t.Fatal("dashboards.Conditional no longer names synthesisvr_location_open: say here what this test configures")
+	}
+	configured := map[string]bool{hours: true}
+
+	cfg := filepath.Join(t.TempDir(), "config.yml")
+	writeFile(t, cfg, dashConfig())
+	// Only errors are logged: the simulator's expected warnings would bury them.
+	o := options{config: cfg, args: []string{"--session.max-age=" + dashMaxAge.String(), "--log.level=error"}}
+	exps := []*exporterProc{startExporter(t, o), startExporter(t, o)}
+	sim := startTraffic(exps)
+	t.Cleanup(sim.stop)
+	var targets []string
+	for _, e := range exps {
+		targets = append(targets, strings.TrimPrefix(e.base, "http://"))
+	}
+	prom := startPrometheus(t, promOptions{jobs: []promJob{{name: dashJob, targets: targets}}})
+	prom.waitUntil(25*time.Second, trafficScraped(prom, len(exps)))
+	if err := sim.err(); err != nil {
+		t.Fatalf("simulated traffic: %v", err)
+	}
+
+	// The simulator keeps sending while the queries run, as a venue does, so that the
+	// stats of the last few scrape intervals have requests to show.
+	grace := &retryBudget{left: 5 * time.Second}
+	for _, view := range dashViews {
+		t.Run(view.name, func(t *testing.T) {
+			vars := dashVars
+			vars.Location = view.locations
+			for _, b := range boards {
+				qs, err := b.Queries(vars)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, q := range qs {
+					t.Run(q.Board+"/"+q.Panel+"/"+q.RefID, func(t *testing.T) {
+						checkPanelQuery(t, prom, q, configured, grace)
+					})
+				}
+			}
+		})
+	}
+	sim.stop()
+	if err := sim.err(); err != nil {
+		t.Errorf("simulated traffic: %v", err)
+	}
+}
+
+// trafficScraped is a waitUntil condition: Prometheus has scraped each exporter
+// successfully several times, and has seen sessions expire on each, which takes
+// the longest of what the simulator does (dashMaxAge after its first batch).
+func trafficScraped(prom *promServer, n int) func() string {
+	conds := []struct{ what, expr string }{
+		{"five scrapes of each exporter, the last one up",
+			`count_over_time(up{job="` + dashJob + `"}[1m]) >= 5 and up{job="` + dashJob + `"} == 1`},
+		{"expired sessions on each exporter",
+			`sum by (instance) (increase(synthesisvr_sessions_ended_total{job="` + dashJob + `", reason="expired"}[1m])) > 0`},
+	}
+	return func() string {
+		for _, c := range conds {
+			if got := len(prom.query(c.expr)); got != n {
+				return fmt.Sprintf("%s: %d of %d exporters so far (%s)", c.what, got, n, c.expr)
+			}
+		}
+		return ""
+	}
+}
+
+// retryBudget bounds, over all the subtests together, the time spent waiting for a
+// query to show data: a scrape delayed on a loaded machine may leave a 4 s rate
+// window with a single sample for a moment, but a query that never has data must
+// not make the test wait once per panel.
+type retryBudget struct{ left time.Duration }
+
+// wait sleeps one scrape interval and reports whether the budget allowed it.
+func (b *retryBudget) wait() bool {
+	const step = 500 * time.Millisecond
+	if b.left < step {
+		return false
+	}
+	b.left -= step
+	time.Sleep(step)
+	return true
+}
+
+// checkPanelQuery runs one query as Grafana would and fails unless Prometheus
+// accepts it and, when the setup gives it what it needs, it shows data.
+func checkPanelQuery(t *testing.T, prom *promServer, q dashboards.Query, configured map[string]bool, grace *retryBudget) {
+	t.Helper()
+	var missing []string
+	for _, need := range q.Requires {
+		if !configured[need] {
+			missing = append(missing, need)
+		}
+	}
+	for {
+		v, err := runPanelQuery(prom, q)
+		if err != nil {
+			t.Fatalf("Prometheus refused the query of %s: %v\nquery: %s", q, err, q.Expr)
+		}
+		if len(missing) > 0 {
+			t.Logf("accepted; data not required: needs %s", strings.Join(missing, ", "))
+			return
+		}
+		why := lacksData(v, q.Quiet != "")
+		if why == "" {
+			return
+		}
+		if !grace.wait() {
+			t.Fatalf("%s shows no data: %s\nquery (%s): %s\nresult: %v", q, why, queryKind(q), q.Expr, v)
+		}
+	}
+}
+
+// dashWindow is the dashboard's time range (dashVars.Range) for range queries.
+const dashWindow = 30 * time.Second
+
+// runPanelQuery sends q as Grafana's data source does: an instant query now, or a
+// range query over the last dashWindow at the panel's step. The range ends now and
+// starts a whole number of steps before, so that its last point covers the latest
+// scrapes; an hourly panel's range is then its single point now. (Grafana's backend
+// rounds both ends down to a multiple of the step instead, so an hourly panel
+// there shows the hours that have ended, and the hour in progress once it ends.)
+func runPanelQuery(prom *promServer, q dashboards.Query) (model.Value, error) {
+	now := time.Now()
+	if q.Instant {
+		return prom.instant(q.Expr, now)
+	}
+	if q.Step <= 0 {
+		return nil, fmt.Errorf("range query with step %s", q.Step)
+	}
+	start := now.Add(-(dashWindow / q.Step) * q.Step)
+	return prom.rangeQuery(q.Expr, start, now, q.Step)
+}
+
+func queryKind(q dashboards.Query) string {
+	if q.Instant {
+		return "instant"
+	}
+	return fmt.Sprintf("range over %s, step %s", dashWindow, q.Step)
+}
+
+// lacksData says why a result would leave its panel without data, or "" when it
+// has some. Only numbers count: a NaN (a quantile of a histogram that nothing was
+// added to in the window) or an infinity shows no number, so the traffic must end
+// sessions and answer requests inside every window. A quiet query (see
+// dashboards.Quiet) may show zeros; any other must show a number other than zero,
+// since the simulator drives everything the dashboards count.
+func lacksData(v model.Value, quiet bool) string {
+	var samples, numbers, nonZero int
+	add := func(f model.SampleValue) {
+		samples++
+		x := float64(f)
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return
+		}
+		numbers++
+		if x != 0 {
+			nonZero++
+		}
+	}
+	switch v := v.(type) {
+	case model.Vector:
+		for _, s := range v {
+			add(s.Value)
+		}
+	case model.Matrix:
+		for _, s := range v {
+			for _, p := range s.Values {
+				add(p.Value)
+			}
+		}
+	case *model.Scalar:
+		add(v.Value)
+	}
+	switch {
+	case samples == 0:
+		return "the result is empty"
+	case numbers == 0:
+		return fmt.Sprintf("all %d samples are NaN or infinite", samples)
+	case nonZero == 0 && !quiet:
+		return fmt.Sprintf("all %d numbers are zero", numbers)
+	}
+	return ""
+}
