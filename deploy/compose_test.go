@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -394,12 +395,25 @@ func checkHA(t *testing.T, p *types.Project) {
 	}
 	lb := p.Services["lb"]
 	cfg := mustHostPath(t, lb, "/usr/local/etc/haproxy/haproxy.cfg")
-	servers := regexp.MustCompile(`(?m)^\s*server\s+\S+\s+(\S+)`).FindAllStringSubmatch(string(readAbs(t, cfg)), -1)
-	if len(servers) != 2 {
-		t.Errorf("ha: HAProxy has %d servers, want the 2 replicas", len(servers))
-	}
+	// Each replica is a server checked on /-/ready, and a backup used when none is
+	// ready, so that the events reach a replica's spool.
+	servers := regexp.MustCompile(`(?m)^\s*server\s+\S+\s+(\S+)(.*)$`).FindAllStringSubmatch(string(readAbs(t, cfg)), -1)
+	checked, backup := map[string]bool{}, map[string]bool{}
 	for _, m := range servers {
 		checkService(t, p, "lb: server", m[1])
+		opts := strings.Fields(m[2])
+		switch {
+		case slices.Contains(opts, "backup") && !slices.Contains(opts, "check"):
+			backup[m[1]] = true
+		case slices.Contains(opts, "check") && !slices.Contains(opts, "backup"):
+			checked[m[1]] = true
+		default:
+			t.Errorf("ha: HAProxy server %s %s: want either check or backup", m[1], m[2])
+		}
+	}
+	want := map[string]bool{"exporter:9865": true, "exporter-2:9865": true}
+	if !maps.Equal(checked, want) || !maps.Equal(backup, want) {
+		t.Errorf("ha: HAProxy servers %v and backups %v, want both replicas in each", checked, backup)
 	}
 	checkService(t, p, "simulator", flagValue(p.Services["simulator"].Command, "--exporter.url"))
 	if u := flagValue(p.Services["simulator"].Command, "--exporter.url"); !strings.Contains(u, "//lb:") {

@@ -33,6 +33,10 @@ func lookTool(t *testing.T, name, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
+		// Daemons such as haproxy install into /usr/sbin, off a user's PATH.
+		if sbin, err2 := exec.LookPath("/usr/sbin/" + name); err2 == nil {
+			return sbin
+		}
 		skipOrFail(t, "%s is not installed (Debian package %s): %v", name, pkg, err)
 	}
 	return p

@@ -106,7 +106,7 @@ func TestSystemdAnalyze(t *testing.T) {
 	if m == nil {
 		t.Fatalf("systemd-analyze security gave no exposure level:\n%s", out)
 	}
-	// 0 is a sealed box, 10 no sandbox; the unit scores 1.4 with systemd 252 (the
+	// 0 is a sealed box, 10 no sandbox; the unit scores 1.2 with systemd 252 (the
 	// rest is its network access, which it needs).
 	if level, _ := strconv.ParseFloat(m[1], 64); level > 2.0 {
 		t.Errorf("systemd-analyze security: exposure %s, want at most 2.0:\n%s", m[1], out)
