@@ -1,11 +1,12 @@
 package collector
 
 import (
-	"bufio"
 	"bytes"
+	"io"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -65,26 +66,80 @@ func escapeLabel(v string) string {
 	return labelEscaper.Replace(v)
 }
 
-// encoder writes samples into a scrape's buffered body in one of the two formats.
+// body buffers a scrape's body on its way to the (possibly gzip) writer. It is the
+// writer expfmt's encoder writes the other families to, and the encoder below appends
+// its lines to buf directly, so that a line is built in place and copied once.
+type body struct {
+	buf []byte
+	w   io.Writer
+	err error
+}
+
+// flushAt is the size at which body hands its buffer on; gzip takes it in 64 KiB
+// blocks anyway.
+const flushAt = 64 << 10
+
+func (b *body) maybeFlush() {
+	if len(b.buf) >= flushAt {
+		b.flush()
+	}
+}
+
+// flush hands the buffer on; the first error sticks and ends the writing.
+func (b *body) flush() error {
+	if b.err == nil && len(b.buf) > 0 {
+		_, b.err = b.w.Write(b.buf)
+	}
+	b.buf = b.buf[:0]
+	return b.err
+}
+
+func (b *body) Write(p []byte) (int, error) {
+	b.buf = append(b.buf, p...)
+	b.maybeFlush()
+	return len(p), b.err
+}
+
+func (b *body) WriteString(s string) (int, error) {
+	b.buf = append(b.buf, s...)
+	b.maybeFlush()
+	return len(s), b.err
+}
+
+func (b *body) WriteByte(c byte) error {
+	b.buf = append(b.buf, c)
+	b.maybeFlush()
+	return b.err
+}
+
+func (b *body) WriteRune(r rune) (int, error) {
+	n := len(b.buf)
+	b.buf = utf8.AppendRune(b.buf, r)
+	b.maybeFlush()
+	return len(b.buf) - n, b.err
+}
+
+// encoder writes samples into a scrape's body in one of the two formats.
 type encoder struct {
-	w  *bufio.Writer
+	b  *body
 	om bool
 }
 
 func (e *encoder) header(f *familyDesc) {
 	if e.om {
-		_, _ = e.w.WriteString(f.header[1])
+		_, _ = e.b.WriteString(f.header[1])
 		return
 	}
-	_, _ = e.w.WriteString(f.header[0])
+	_, _ = e.b.WriteString(f.header[0])
 }
 
 // float writes one sample line: the parts (name, braces and escaped labels) joined,
-// then v. Write errors stick in the bufio.Writer and surface at its Flush.
+// then v. A write error sticks in the body and ends the scrape at the next family.
 func (e *encoder) float(v float64, parts ...string) {
 	b := e.line(parts)
 	b = appendFloat(b, v, e.om)
-	_, _ = e.w.Write(append(b, '\n'))
+	e.b.buf = append(b, '\n')
+	e.b.maybeFlush()
 }
 
 // count writes a histogram's bucket or count sample: a float in the text format, an
@@ -96,12 +151,12 @@ func (e *encoder) count(n uint64, parts ...string) {
 	} else {
 		b = appendFloat(b, float64(n), false)
 	}
-	_, _ = e.w.Write(append(b, '\n'))
+	e.b.buf = append(b, '\n')
+	e.b.maybeFlush()
 }
 
-// line starts a sample in the writer's free buffer, so that a line is copied once.
 func (e *encoder) line(parts []string) []byte {
-	b := e.w.AvailableBuffer()
+	b := e.b.buf
 	for _, p := range parts {
 		b = append(b, p...)
 	}
@@ -129,6 +184,14 @@ func appendFloat(b []byte, f float64, om bool) []byte {
 		return append(b, "+Inf"...)
 	case math.IsInf(f, -1):
 		return append(b, "-Inf"...)
+	}
+	if f > 0 && f < 1e6 && f == math.Trunc(f) {
+		// What 'g' writes for a whole number below 1e6 (its exponent is below 6), faster.
+		b = strconv.AppendInt(b, int64(f), 10)
+		if om {
+			b = append(b, '.', '0')
+		}
+		return b
 	}
 	n := len(b)
 	b = strconv.AppendFloat(b, f, 'g', -1, 64)

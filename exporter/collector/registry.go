@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bufio"
 	"cmp"
 	"errors"
 	"fmt"
@@ -43,18 +42,18 @@ type Registry struct {
 	// fast holds the fast collectors themselves, for Gather.
 	fast *prometheus.Registry
 
-	mu        sync.RWMutex
-	fastOnes  []fastCollector
-	standIns  map[fastCollector]prometheus.Collector
-	bufioPool sync.Pool
+	mu       sync.RWMutex
+	fastOnes []fastCollector
+	standIns map[fastCollector]prometheus.Collector
+	bodies   sync.Pool // of *body
 }
 
 // NewRegistry returns an empty Registry.
 func NewRegistry() *Registry {
 	return &Registry{
 		rest: prometheus.NewRegistry(), fast: prometheus.NewRegistry(),
-		standIns:  map[fastCollector]prometheus.Collector{},
-		bufioPool: sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }},
+		standIns: map[fastCollector]prometheus.Collector{},
+		bodies:   sync.Pool{New: func() any { return &body{buf: make([]byte, 0, flushAt+4<<10)} }},
 	}
 }
 
@@ -194,15 +193,18 @@ func (r *Registry) write(w io.Writer, format expfmt.Format, mfs []*dto.MetricFam
 	if !r.Writes(format) {
 		return fmt.Errorf("%w: %s", errFormat, format)
 	}
-	bw := r.bufioPool.Get().(*bufio.Writer)
-	bw.Reset(w)
+	b := r.bodies.Get().(*body)
+	b.w, b.err = w, nil
 	defer func() {
-		bw.Reset(nil)
-		r.bufioPool.Put(bw)
+		b.w, b.buf = nil, b.buf[:0]
+		r.bodies.Put(b)
 	}()
-	enc := expfmt.NewEncoder(bw, format)
-	e := &encoder{w: bw, om: format.FormatType() == expfmt.TypeOpenMetrics}
+	enc := expfmt.NewEncoder(b, format)
+	e := &encoder{b: b, om: format.FormatType() == expfmt.TypeOpenMetrics}
 	for len(mfs) > 0 || len(fams) > 0 {
+		if b.err != nil {
+			return b.err
+		}
 		if len(fams) > 0 && (len(mfs) == 0 || fams[0].name < mfs[0].GetName()) {
 			fams[0].write(e)
 			fams = fams[1:]
@@ -217,5 +219,5 @@ func (r *Registry) write(w io.Writer, format expfmt.Format, mfs []*dto.MetricFam
 	if err := enc.(expfmt.Closer).Close(); err != nil {
 		return err
 	}
-	return bw.Flush()
+	return b.flush()
 }
