@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
@@ -39,7 +38,7 @@ type app struct {
 	logger     *slog.Logger
 	store      session.Store
 	spool      *spool.Store // with --storage.backend=redis only
-	registry   *prometheus.Registry
+	registry   *collector.Registry
 	metrics    *collector.Metrics
 	gate       *server.Gate
 	webhook    *webhook.Handler
@@ -55,7 +54,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{f: f, logger: logger, registry: prometheus.NewRegistry()}
+	a := &app{f: f, logger: logger, registry: collector.NewRegistry()}
 	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
 	a.store, err = a.openStore()
 	if err != nil {

@@ -5,7 +5,6 @@ package collector
 
 import (
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,7 +29,7 @@ var RequestBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1
 var KnownCodes = []int{200, 202, 400, 404, 413, 503}
 
 // resultLabels are the action/result pairs the state machine can produce.
-var resultLabels = [][2]string{
+var resultLabels = [...][2]string{
 	{session.ActionCreate, session.ResultApplied},
 	{session.ActionCreate, session.ResultDuplicate},
 	{session.ActionCreate, session.ResultLate},
@@ -39,53 +38,24 @@ var resultLabels = [][2]string{
 }
 
 // Metrics are the process's own counters. Each replica counts what it received, so
-// dashboards sum them over instances. Safe for concurrent use.
+// dashboards sum them over instances. The per-location counters and histogram live in
+// locations, written straight into a scrape by a Registry; the others are client_golang
+// metrics. Safe for concurrent use.
 type Metrics struct {
-	events         *prometheus.CounterVec
-	results        *prometheus.CounterVec
-	started        *prometheus.CounterVec
-	ended          *prometheus.CounterVec
-	duration       *prometheus.HistogramVec
-	stationSeconds *prometheus.CounterVec
-	folded         prometheus.Counter
-	requests       *prometheus.CounterVec
-	requestTime    prometheus.Histogram
-	rejected       *prometheus.CounterVec
-	storeErrors    *prometheus.CounterVec
-
-	seen sync.Map // locations whose counters are pre-set
+	locs        *locationMetrics
+	folded      prometheus.Counter
+	requests    *prometheus.CounterVec
+	requestTime prometheus.Histogram
+	rejected    *prometheus.CounterVec
+	storeErrors *prometheus.CounterVec
 }
 
 // NewMetrics registers the counters on reg, with the rejection reasons given
-// pre-set to zero.
+// pre-set to zero. On a *Registry the per-location families take its fast path.
 func NewMetrics(reg prometheus.Registerer, reasons []string) *Metrics {
 	f := promauto.With(reg)
 	m := &Metrics{
-		events: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "session_events_total",
-			Help: "Valid session events received by this process, by location and action (create, delete, other).",
-		}, []string{"location", "action"}),
-		results: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "session_event_results_total",
-			Help: "Create and delete events by what they did: applied, duplicate (create of an active session), late (create after its delete), unmatched (delete of no active session).",
-		}, []string{"location", "action", "result"}),
-		started: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "sessions_started_total",
-			Help: "Sessions started by a create event received by this process.",
-		}, []string{"location"}),
-		ended: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "sessions_ended_total",
-			Help: "Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).",
-		}, []string{"location", "reason"}),
-		duration: f.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "session_duration_seconds",
-			Help:    "Duration of ended sessions, from create to delete or expiry.",
-			Buckets: DurationBuckets,
-		}, []string{"location"}),
-		stationSeconds: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "station_seconds_total",
-			Help: "Station time used by ended sessions: stations times duration, in seconds.",
-		}, []string{"location"}),
+		locs: newLocationMetrics(),
 		folded: f.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "locations_folded_events_total",
 			Help: "Events whose new location was past limits.max_locations and was counted under location=\"_overflow\".",
@@ -108,6 +78,7 @@ func NewMetrics(reg prometheus.Registerer, reasons []string) *Metrics {
 			Help: "Store operations that failed, by operation (apply, expire, read).",
 		}, []string{"operation"}),
 	}
+	reg.MustRegister(m.locs)
 	for _, c := range KnownCodes {
 		m.requests.WithLabelValues(strconv.Itoa(c))
 	}
@@ -129,22 +100,7 @@ const (
 
 // InitLocation pre-sets a location's counters to zero, so that rate() and
 // increase() see them from the first event on.
-func (m *Metrics) InitLocation(loc string) {
-	if _, done := m.seen.LoadOrStore(loc, true); done {
-		return
-	}
-	for _, a := range []string{session.ActionCreate, session.ActionDelete, actionOther} {
-		m.events.WithLabelValues(loc, a)
-	}
-	for _, r := range resultLabels {
-		m.results.WithLabelValues(loc, r[0], r[1])
-	}
-	m.started.WithLabelValues(loc)
-	m.ended.WithLabelValues(loc, session.ReasonDeleted)
-	m.ended.WithLabelValues(loc, session.ReasonExpired)
-	m.duration.WithLabelValues(loc)
-	m.stationSeconds.WithLabelValues(loc)
-}
+func (m *Metrics) InitLocation(loc string) { m.locs.get(loc) }
 
 // Outcomes counts what the store did with a request's events or an expiry run.
 func (m *Metrics) Outcomes(out []session.Outcome) {
@@ -154,39 +110,28 @@ func (m *Metrics) Outcomes(out []session.Outcome) {
 }
 
 func (m *Metrics) outcome(o session.Outcome) {
-	loc := o.Change.Location
-	m.InitLocation(loc)
+	c := m.locs.get(o.Change.Location)
 	if o.Folded {
 		m.folded.Inc()
 	}
 	switch o.Result {
 	case session.ResultExpired:
-		m.end(o, session.ReasonExpired)
+		m.end(o, endExpired)
 		return
 	case session.ResultIgnored:
-		m.events.WithLabelValues(loc, actionOther).Inc()
+		c.event(actionOtherIdx, -1, false)
 		return
 	}
-	m.events.WithLabelValues(loc, o.Change.Action).Inc()
-	m.results.WithLabelValues(loc, o.Change.Action, o.Result).Inc()
-	if o.Result != session.ResultApplied {
-		return
-	}
-	if o.Change.Action == session.ActionCreate {
-		m.started.WithLabelValues(loc).Inc()
-	} else {
-		m.end(o, session.ReasonDeleted)
+	a := actionIndex(o.Change.Action)
+	c.event(a, resultIndex(o.Change.Action, o.Result), a == actionCreateIdx && o.Result == session.ResultApplied)
+	if a == actionDeleteIdx && o.Result == session.ResultApplied {
+		m.end(o, endDeleted)
 	}
 }
 
 // end records an ended session under the location it was started at.
-func (m *Metrics) end(o session.Outcome, reason string) {
-	loc := o.Session.Location
-	m.InitLocation(loc)
-	d := o.Duration().Seconds()
-	m.ended.WithLabelValues(loc, reason).Inc()
-	m.duration.WithLabelValues(loc).Observe(d)
-	m.stationSeconds.WithLabelValues(loc).Add(d * float64(o.Session.Stations))
+func (m *Metrics) end(o session.Outcome, reason int) {
+	m.locs.get(o.Session.Location).end(reason, o.Duration().Seconds(), o.Session.Stations)
 }
 
 // Rejected counts one rejected event.

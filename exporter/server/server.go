@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
@@ -53,7 +52,8 @@ func (g *Gate) Ready(ctx context.Context) error {
 // Options are what the routes serve.
 type Options struct {
 	MetricsPath string
-	Gatherer    prometheus.Gatherer
+	// Gatherer is what /metrics serves; an Exposer takes the fast path.
+	Gatherer prometheus.Gatherer
 	// Registerer receives promhttp's own metrics; nil for none.
 	Registerer prometheus.Registerer
 	Webhook    *webhook.Handler
@@ -89,13 +89,7 @@ func Main(o Options, webhookToo bool) (http.Handler, error) {
 		return nil, err
 	}
 	r.GET("/", gin.WrapH(landing))
-	r.GET(o.MetricsPath, gin.WrapH(promhttp.InstrumentMetricHandler(o.Registerer,
-		promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
-			EnableOpenMetrics:   true,
-			MaxRequestsInFlight: 4,
-			Timeout:             10 * time.Second,
-			ErrorLog:            slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
-		}))))
+	r.GET(o.MetricsPath, gin.WrapH(MetricsHandler(o)))
 	r.GET("/-/healthy", healthy)
 	r.HEAD("/-/healthy", healthy)
 	r.GET("/-/ready", o.ready)
