@@ -77,6 +77,7 @@ func TestParseValid(t *testing.T) {
 				"  max_body_bytes: 1048576",
 				"  max_events_per_request: 1000",
 				"  max_locations: 1000",
+				"  max_requests_in_flight: 32",
 				"tracing:",
 				"  customer_id: false",
 			),
@@ -95,7 +96,7 @@ func TestParseValid(t *testing.T) {
 					ClosedOn: []string{"2026-12-25"},
 					Line:     6,
 				}},
-				Limits: Limits{MaxBodyBytes: 1048576, MaxEventsPerRequest: 1000, MaxLocations: 1000},
+				Limits: Limits{MaxBodyBytes: 1048576, MaxEventsPerRequest: 1000, MaxLocations: 1000, MaxRequestsInFlight: 32},
 			},
 		},
 		"limits left out get defaults, set ones are kept": {
@@ -112,6 +113,7 @@ func TestParseValid(t *testing.T) {
 				Webhooks: []Webhook{{Name: "a", Token: secret, Line: 2}},
 				Limits: Limits{
 					MaxBodyBytes: DefaultMaxBodyBytes, MaxEventsPerRequest: 5, MaxLocations: DefaultMaxLocations,
+					MaxRequestsInFlight: DefaultMaxRequestsInFlight,
 				},
 				Tracing: Tracing{CustomerID: true},
 			},
@@ -226,7 +228,7 @@ func TestParseEmpty(t *testing.T) {
 
 func TestDefault(t *testing.T) {
 	c := Default()
-	if c.Limits.MaxBodyBytes != 1<<20 || c.Limits.MaxEventsPerRequest != 1000 || c.Limits.MaxLocations != 1000 {
+	if c.Limits.MaxBodyBytes != 1<<20 || c.Limits.MaxEventsPerRequest != 1000 || c.Limits.MaxLocations != 1000 || c.Limits.MaxRequestsInFlight != 64 {
 		t.Errorf("Default().Limits = %+v", c.Limits)
 	}
 	if len(c.Webhooks) != 0 || len(c.Locations) != 0 || c.Tracing.CustomerID {
@@ -263,7 +265,7 @@ func TestParseErrors(t *testing.T) {
 		},
 		"unknown key in limits": {
 			yaml: lines("limits:", "  max_body_bytes: 10", "  max_bodybytes: 10"),
-			want: []issue{{3, "limits.max_bodybytes", "unknown field; known fields are max_body_bytes, max_events_per_request, max_locations"}},
+			want: []issue{{3, "limits.max_bodybytes", "unknown field; known fields are max_body_bytes, max_events_per_request, max_locations, max_requests_in_flight"}},
 		},
 		"unknown key in webhooks[0]": {
 			yaml: webhook("    token: "+secret, "    tokn: x"),
@@ -313,7 +315,7 @@ func TestParseErrors(t *testing.T) {
 			yaml: lines("webhooks: {name: a}", "limits: 5", "locations: A"),
 			want: []issue{
 				{1, "webhooks", "must be a list of webhooks, got a mapping"},
-				{2, "limits", "must be a mapping with the fields max_body_bytes, max_events_per_request, max_locations, got a number"},
+				{2, "limits", "must be a mapping with the fields max_body_bytes, max_events_per_request, max_locations, max_requests_in_flight, got a number"},
 				{3, "locations", "must be a list of locations, got a string"},
 			},
 		},
@@ -442,11 +444,12 @@ func TestParseErrors(t *testing.T) {
 			want: []issue{{2, "limits.max_locations", "must be greater than 0, got 0"}},
 		},
 		"limits too large": {
-			yaml: lines("limits:", "  max_body_bytes: 67108865", "  max_events_per_request: 100001", "  max_locations: 1_000_000"),
+			yaml: lines("limits:", "  max_body_bytes: 67108865", "  max_events_per_request: 100001", "  max_locations: 1_000_000", "  max_requests_in_flight: 10001"),
 			want: []issue{
 				{2, "limits.max_body_bytes", "must be at most 67108864, got 67108865"},
 				{3, "limits.max_events_per_request", "must be at most 100000, got 100001"},
 				{4, "limits.max_locations", "must be at most 100000, got 1000000"},
+				{5, "limits.max_requests_in_flight", "must be at most 10000, got 10001"},
 			},
 		},
 		"limit beyond 64 bits": {

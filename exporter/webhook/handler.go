@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sort"
 	"sync/atomic"
@@ -32,6 +33,8 @@ var (
 	errNotReady     = errors.New("the exporter is starting or shutting down; events were not applied")
 	errBodyTooLarge = errors.New("body too large")
 	errStore        = errors.New("the session store did not take the events in time; events were not applied")
+	errBusy         = errors.New("too many webhook requests are being processed; events were not applied")
+	errSlowBody     = errors.New("the body did not arrive in time")
 )
 
 // Applier is the part of a session.Store the receiver writes to.
@@ -57,6 +60,7 @@ type Handler struct {
 	now       func() time.Time
 	settings  atomic.Pointer[Settings]
 	spans     *tracing.Spans
+	inFlight  atomic.Int64
 }
 
 // New returns a handler; accepting reports whether events may be taken now. It
@@ -132,7 +136,13 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	if !h.accepting() {
 		return nil, errNotReady
 	}
-	raw, err := readBody(c, s.MaxBodyBytes)
+	if !h.enter(s) {
+		h.logger.Warn("Webhook request refused: limits.max_requests_in_flight reached; the store is slow or the exporter is overloaded",
+			"hook", hook.Name, "max_requests_in_flight", s.MaxInFlight)
+		return nil, fmt.Errorf("%w: more than limits.max_requests_in_flight (%d); the store is slow or the exporter overloaded", errBusy, s.MaxInFlight)
+	}
+	defer h.inFlight.Add(-1)
+	raw, err := readBody(c, s.MaxBodyBytes, deadline(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -179,14 +189,37 @@ func (h *Handler) warnFolded(out []session.Outcome, chs []session.Change, hook H
 	}
 }
 
-// readBody reads at most limit bytes of the body.
-func readBody(c *gin.Context, limit int64) ([]byte, error) {
+// enter takes a place among the requests in flight, or reports that there is none.
+// The caller gives it back with h.inFlight.Add(-1) when it took one.
+func (h *Handler) enter(s *Settings) bool {
+	n := h.inFlight.Add(1)
+	if s.MaxInFlight > 0 && n > int64(s.MaxInFlight) {
+		h.inFlight.Add(-1)
+		return false
+	}
+	return true
+}
+
+// deadline is when the body must have arrived: a client that trickles it would
+// otherwise hold its place in flight until the server's ReadTimeout.
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
+// readBody reads at most limit bytes of the body, until by.
+func readBody(c *gin.Context, limit int64, by time.Time) ([]byte, error) {
+	// Not every ResponseWriter can (a test recorder cannot); the server's ReadTimeout still holds then.
+	_ = http.NewResponseController(c.Writer).SetReadDeadline(by)
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	raw, err := io.ReadAll(body)
 	var tooLarge *http.MaxBytesError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &tooLarge):
 		return nil, fmt.Errorf("%w: more than limits.max_body_bytes (%d bytes); send fewer events per request or raise the limit", errBodyTooLarge, limit)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return nil, fmt.Errorf("%w: %d bytes came within the %s budget SynthesisVR allows; nothing was applied", errSlowBody, len(raw), Budget)
 	case err != nil:
 		return nil, fmt.Errorf("%w: reading the body: %v", event.ErrEmpty, err)
 	}
@@ -259,7 +292,9 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, event.ErrEmpty), errors.Is(err, event.ErrSyntax), errors.Is(err, event.ErrShape):
 		return http.StatusBadRequest
-	case errors.Is(err, errNotReady), errors.Is(err, errStore):
+	case errors.Is(err, errSlowBody):
+		return http.StatusRequestTimeout
+	case errors.Is(err, errNotReady), errors.Is(err, errStore), errors.Is(err, errBusy):
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
