@@ -63,8 +63,8 @@ type Limits struct {
 	MaxEventsPerRequest int   `yaml:"max_events_per_request"`
 	MaxLocations        int   `yaml:"max_locations"`
 	// MaxRequestsInFlight bounds the webhook requests being read, decoded and stored
-	// at once; further ones are answered 503 at once. It bounds the memory that
-	// request bodies take while the store is slow.
+	// at once; further ones wait for a place within their 2 s budget, then get 503.
+	// It bounds the memory and goroutines that requests take while the store is slow.
 	MaxRequestsInFlight int `yaml:"max_requests_in_flight"`
 }
 

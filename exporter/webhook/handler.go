@@ -60,7 +60,7 @@ type Handler struct {
 	now       func() time.Time
 	settings  atomic.Pointer[Settings]
 	spans     *tracing.Spans
-	inFlight  atomic.Int64
+	slots     atomic.Pointer[slots]
 }
 
 // New returns a handler; accepting reports whether events may be taken now. It
@@ -68,11 +68,15 @@ type Handler struct {
 func New(store Applier, rec Recorder, accepting func() bool, s *Settings, logger *slog.Logger) *Handler {
 	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now, spans: tracing.NewSpans(nil)}
 	h.settings.Store(s)
+	h.setSlots(s)
 	return h
 }
 
 // SetSettings replaces the settings (on a configuration reload).
-func (h *Handler) SetSettings(s *Settings) { h.settings.Store(s) }
+func (h *Handler) SetSettings(s *Settings) {
+	h.setSlots(s)
+	h.settings.Store(s)
+}
 
 // Register adds the receiver's route, traced when the handler has spans.
 func (h *Handler) Register(r gin.IRoutes) {
@@ -136,13 +140,16 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	if !h.accepting() {
 		return nil, errNotReady
 	}
-	if !h.enter(s) {
-		h.logger.Warn("Webhook request refused: limits.max_requests_in_flight reached; the store is slow or the exporter is overloaded",
-			"hook", hook.Name, "max_requests_in_flight", s.MaxInFlight)
-		return nil, fmt.Errorf("%w: more than limits.max_requests_in_flight (%d); the store is slow or the exporter overloaded", errBusy, s.MaxInFlight)
+	leave, waited, err := h.enter(ctx, hook)
+	if err != nil {
+		return nil, err
 	}
-	defer h.inFlight.Add(-1)
+	defer leave()
 	raw, err := readBody(c, s.MaxBodyBytes, deadline(ctx))
+	if errors.Is(err, errSlowBody) && waited {
+		// The client was not slow: its body waited for a place in flight.
+		return nil, fmt.Errorf("%w: a place among limits.max_requests_in_flight came too late to read the body; the store is slow or the exporter overloaded", errBusy)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -189,15 +196,46 @@ func (h *Handler) warnFolded(out []session.Outcome, chs []session.Change, hook H
 	}
 }
 
-// enter takes a place among the requests in flight, or reports that there is none.
-// The caller gives it back with h.inFlight.Add(-1) when it took one.
-func (h *Handler) enter(s *Settings) bool {
-	n := h.inFlight.Add(1)
-	if s.MaxInFlight > 0 && n > int64(s.MaxInFlight) {
-		h.inFlight.Add(-1)
-		return false
+// slots bound the requests in flight; a nil channel means no bound.
+type slots struct {
+	limit int
+	ch    chan struct{}
+}
+
+func newSlots(limit int) *slots {
+	if limit <= 0 {
+		return &slots{}
 	}
-	return true
+	return &slots{limit: limit, ch: make(chan struct{}, limit)}
+}
+
+// setSlots puts in force the bound of s; requests in flight keep the slots they took.
+func (h *Handler) setSlots(s *Settings) {
+	if cur := h.slots.Load(); cur == nil || cur.limit != max(s.MaxInFlight, 0) {
+		h.slots.Store(newSlots(s.MaxInFlight))
+	}
+}
+
+// enter waits for a place among the requests in flight until ctx ends, and
+// returns the function that gives it back, and whether it had to wait.
+func (h *Handler) enter(ctx context.Context, hook Hook) (func(), bool, error) {
+	sl := h.slots.Load()
+	if sl.ch == nil {
+		return func() {}, false, nil
+	}
+	select {
+	case sl.ch <- struct{}{}:
+		return func() { <-sl.ch }, false, nil
+	default:
+	}
+	select {
+	case sl.ch <- struct{}{}:
+		return func() { <-sl.ch }, true, nil
+	case <-ctx.Done():
+		h.logger.Warn("Webhook request refused: limits.max_requests_in_flight were busy until the deadline; the store is slow or the exporter is overloaded",
+			"hook", hook.Name, "max_requests_in_flight", sl.limit)
+		return nil, true, fmt.Errorf("%w: all limits.max_requests_in_flight (%d) stayed busy until the deadline; the store is slow or the exporter overloaded", errBusy, sl.limit)
+	}
 }
 
 // deadline is when the body must have arrived: a client that trickles it would

@@ -24,7 +24,7 @@ type Settings struct {
 	MaxEvents    int
 	MaxLocations int
 	// MaxInFlight bounds the requests read, decoded and stored at once; further
-	// ones are answered 503 at once. 0 means no bound.
+	// ones wait for a place until their deadline, then get 503. 0 means no bound.
 	MaxInFlight int
 	// Exempt locations never fold into the overflow label (the configured ones).
 	Exempt map[string]bool
