@@ -53,12 +53,9 @@ func tokenDir(t *testing.T) string {
 	return dir
 }
 
-func TestParseValid(t *testing.T) {
-	dir := tokenDir(t)
-	tests := map[string]struct {
-		yaml string
-		want *Config
-	}{
+// validCases are the valid files of TestParseValid, also FuzzConfig's seeds.
+func validCases(dir string) map[string]validCase {
+	return map[string]validCase{
 		"design example": {
 			yaml: lines(
 				"webhooks:",
@@ -172,6 +169,17 @@ func TestParseValid(t *testing.T) {
 			},
 		},
 	}
+}
+
+// validCase is a valid file and the config it gives.
+type validCase struct {
+	yaml string
+	want *Config
+}
+
+func TestParseValid(t *testing.T) {
+	dir := tokenDir(t)
+	tests := validCases(dir)
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := Parse("config.yml", dir, []byte(tt.yaml))
@@ -250,15 +258,12 @@ func (i issue) prefix() string {
 	return fmt.Sprintf("config.yml:%d: %s: ", i.line, i.path)
 }
 
-func TestParseErrors(t *testing.T) {
-	dir := tokenDir(t)
+// errorCases are the bad files of TestParseErrors, also FuzzConfig's seeds.
+func errorCases(dir string) map[string]errorCase {
 	webhook := func(extra ...string) string {
 		return lines(append([]string{"webhooks:", "  - name: a"}, extra...)...)
 	}
-	tests := map[string]struct {
-		yaml string
-		want []issue
-	}{
+	return map[string]errorCase{
 		"unknown top-level key": {
 			yaml: lines("webhook:", "  - name: a"),
 			want: []issue{{1, "webhook", "unknown field; known fields are webhooks, locations, limits, tracing"}},
@@ -498,6 +503,17 @@ func TestParseErrors(t *testing.T) {
 			want: []issue{{2, "", "a second YAML document starts here"}},
 		},
 	}
+}
+
+// errorCase is a bad file and the issues it must give.
+type errorCase struct {
+	yaml string
+	want []issue
+}
+
+func TestParseErrors(t *testing.T) {
+	dir := tokenDir(t)
+	tests := errorCases(dir)
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			c, err := Parse("config.yml", dir, []byte(tt.yaml))
