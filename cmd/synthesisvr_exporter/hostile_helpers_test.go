@@ -101,7 +101,9 @@ func rawRequest(t *testing.T, addr, head string, body []string, gap time.Duratio
 }
 
 // hostAddr is the host:port of a base URL.
-func hostAddr(base string) string { return strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://") }
+func hostAddr(base string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
+}
 
 // bytesOf splits s into pieces of one byte.
 func bytesOf(s string) []string {
