@@ -44,8 +44,9 @@ func TestTricklingHeadersAreCut(t *testing.T) {
 			t.Parallel()
 			trickle := bytesOf(strings.Repeat("X-Slow: a\r\n", 10)) // 110 bytes: 27 s at this pace
 			line, took := rawRequest(t, hostAddr(base), "POST /webhook/"+hostileToken+" HTTP/1.1\r\nHost: x\r\n", trickle, 250*time.Millisecond)
-			if !strings.HasPrefix(line, "error:") && statusOfLine(line) != http.StatusRequestTimeout {
-				t.Errorf("trickled headers were answered %q, want the connection closed", line)
+			// Go closes the connection, or answers 400 when the deadline cut a header line.
+			if code := statusOfLine(line); !strings.HasPrefix(line, "error:") && code != http.StatusBadRequest && code != http.StatusRequestTimeout {
+				t.Errorf("trickled headers were answered %q, want the connection closed or refused", line)
 			}
 			if took < timeout-time.Second || took > timeout+3*time.Second {
 				t.Errorf("the connection ended after %s, want about the ReadHeaderTimeout of %s", took, timeout)
