@@ -126,6 +126,7 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
 		MaxEvents:         cfg.Limits.MaxEventsPerRequest,
 		MaxLocations:      cfg.Limits.MaxLocations,
+		MaxInFlight:       cfg.Limits.MaxRequestsInFlight,
 		Exempt:            map[string]bool{},
 		CustomerIDOnSpans: cfg.Tracing.CustomerID,
 	}

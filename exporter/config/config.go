@@ -62,6 +62,10 @@ type Limits struct {
 	MaxBodyBytes        int64 `yaml:"max_body_bytes"`
 	MaxEventsPerRequest int   `yaml:"max_events_per_request"`
 	MaxLocations        int   `yaml:"max_locations"`
+	// MaxRequestsInFlight bounds the webhook requests being read, decoded and stored
+	// at once; further ones wait for a place within their 2 s budget, then get 503.
+	// It bounds the memory and goroutines that requests take while the store is slow.
+	MaxRequestsInFlight int `yaml:"max_requests_in_flight"`
 }
 
 // Tracing holds the span options.
@@ -75,6 +79,7 @@ const (
 	DefaultMaxBodyBytes        = 1 << 20
 	DefaultMaxEventsPerRequest = 1000
 	DefaultMaxLocations        = 1000
+	DefaultMaxRequestsInFlight = 64
 )
 
 // Upper bounds for limits, so that a typo cannot make the exporter exhaust its memory.
@@ -82,6 +87,7 @@ const (
 	MaxBodyBytesLimit        = 64 << 20
 	MaxEventsPerRequestLimit = 100000
 	MaxLocationsLimit        = 100000
+	MaxRequestsInFlightLimit = 10000
 )
 
 // MaxLocationNameBytes is the longest location name; it matches the event location label
@@ -104,6 +110,9 @@ func (l *Limits) fillDefaults() {
 	}
 	if l.MaxLocations == 0 {
 		l.MaxLocations = DefaultMaxLocations
+	}
+	if l.MaxRequestsInFlight == 0 {
+		l.MaxRequestsInFlight = DefaultMaxRequestsInFlight
 	}
 }
 

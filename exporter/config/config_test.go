@@ -53,12 +53,9 @@ func tokenDir(t *testing.T) string {
 	return dir
 }
 
-func TestParseValid(t *testing.T) {
-	dir := tokenDir(t)
-	tests := map[string]struct {
-		yaml string
-		want *Config
-	}{
+// validCases are the valid files of TestParseValid, also FuzzConfig's seeds.
+func validCases(dir string) map[string]validCase {
+	return map[string]validCase{
 		"design example": {
 			yaml: lines(
 				"webhooks:",
@@ -77,6 +74,7 @@ func TestParseValid(t *testing.T) {
 				"  max_body_bytes: 1048576",
 				"  max_events_per_request: 1000",
 				"  max_locations: 1000",
+				"  max_requests_in_flight: 32",
 				"tracing:",
 				"  customer_id: false",
 			),
@@ -95,7 +93,7 @@ func TestParseValid(t *testing.T) {
 					ClosedOn: []string{"2026-12-25"},
 					Line:     6,
 				}},
-				Limits: Limits{MaxBodyBytes: 1048576, MaxEventsPerRequest: 1000, MaxLocations: 1000},
+				Limits: Limits{MaxBodyBytes: 1048576, MaxEventsPerRequest: 1000, MaxLocations: 1000, MaxRequestsInFlight: 32},
 			},
 		},
 		"limits left out get defaults, set ones are kept": {
@@ -112,6 +110,7 @@ func TestParseValid(t *testing.T) {
 				Webhooks: []Webhook{{Name: "a", Token: secret, Line: 2}},
 				Limits: Limits{
 					MaxBodyBytes: DefaultMaxBodyBytes, MaxEventsPerRequest: 5, MaxLocations: DefaultMaxLocations,
+					MaxRequestsInFlight: DefaultMaxRequestsInFlight,
 				},
 				Tracing: Tracing{CustomerID: true},
 			},
@@ -170,6 +169,17 @@ func TestParseValid(t *testing.T) {
 			},
 		},
 	}
+}
+
+// validCase is a valid file and the config it gives.
+type validCase struct {
+	yaml string
+	want *Config
+}
+
+func TestParseValid(t *testing.T) {
+	dir := tokenDir(t)
+	tests := validCases(dir)
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := Parse("config.yml", dir, []byte(tt.yaml))
@@ -226,7 +236,7 @@ func TestParseEmpty(t *testing.T) {
 
 func TestDefault(t *testing.T) {
 	c := Default()
-	if c.Limits.MaxBodyBytes != 1<<20 || c.Limits.MaxEventsPerRequest != 1000 || c.Limits.MaxLocations != 1000 {
+	if c.Limits.MaxBodyBytes != 1<<20 || c.Limits.MaxEventsPerRequest != 1000 || c.Limits.MaxLocations != 1000 || c.Limits.MaxRequestsInFlight != 64 {
 		t.Errorf("Default().Limits = %+v", c.Limits)
 	}
 	if len(c.Webhooks) != 0 || len(c.Locations) != 0 || c.Tracing.CustomerID {
@@ -248,22 +258,19 @@ func (i issue) prefix() string {
 	return fmt.Sprintf("config.yml:%d: %s: ", i.line, i.path)
 }
 
-func TestParseErrors(t *testing.T) {
-	dir := tokenDir(t)
+// errorCases are the bad files of TestParseErrors, also FuzzConfig's seeds.
+func errorCases(dir string) map[string]errorCase {
 	webhook := func(extra ...string) string {
 		return lines(append([]string{"webhooks:", "  - name: a"}, extra...)...)
 	}
-	tests := map[string]struct {
-		yaml string
-		want []issue
-	}{
+	return map[string]errorCase{
 		"unknown top-level key": {
 			yaml: lines("webhook:", "  - name: a"),
 			want: []issue{{1, "webhook", "unknown field; known fields are webhooks, locations, limits, tracing"}},
 		},
 		"unknown key in limits": {
 			yaml: lines("limits:", "  max_body_bytes: 10", "  max_bodybytes: 10"),
-			want: []issue{{3, "limits.max_bodybytes", "unknown field; known fields are max_body_bytes, max_events_per_request, max_locations"}},
+			want: []issue{{3, "limits.max_bodybytes", "unknown field; known fields are max_body_bytes, max_events_per_request, max_locations, max_requests_in_flight"}},
 		},
 		"unknown key in webhooks[0]": {
 			yaml: webhook("    token: "+secret, "    tokn: x"),
@@ -313,7 +320,7 @@ func TestParseErrors(t *testing.T) {
 			yaml: lines("webhooks: {name: a}", "limits: 5", "locations: A"),
 			want: []issue{
 				{1, "webhooks", "must be a list of webhooks, got a mapping"},
-				{2, "limits", "must be a mapping with the fields max_body_bytes, max_events_per_request, max_locations, got a number"},
+				{2, "limits", "must be a mapping with the fields max_body_bytes, max_events_per_request, max_locations, max_requests_in_flight, got a number"},
 				{3, "locations", "must be a list of locations, got a string"},
 			},
 		},
@@ -442,11 +449,12 @@ func TestParseErrors(t *testing.T) {
 			want: []issue{{2, "limits.max_locations", "must be greater than 0, got 0"}},
 		},
 		"limits too large": {
-			yaml: lines("limits:", "  max_body_bytes: 67108865", "  max_events_per_request: 100001", "  max_locations: 1_000_000"),
+			yaml: lines("limits:", "  max_body_bytes: 67108865", "  max_events_per_request: 100001", "  max_locations: 1_000_000", "  max_requests_in_flight: 10001"),
 			want: []issue{
 				{2, "limits.max_body_bytes", "must be at most 67108864, got 67108865"},
 				{3, "limits.max_events_per_request", "must be at most 100000, got 100001"},
 				{4, "limits.max_locations", "must be at most 100000, got 1000000"},
+				{5, "limits.max_requests_in_flight", "must be at most 10000, got 10001"},
 			},
 		},
 		"limit beyond 64 bits": {
@@ -495,6 +503,17 @@ func TestParseErrors(t *testing.T) {
 			want: []issue{{2, "", "a second YAML document starts here"}},
 		},
 	}
+}
+
+// errorCase is a bad file and the issues it must give.
+type errorCase struct {
+	yaml string
+	want []issue
+}
+
+func TestParseErrors(t *testing.T) {
+	dir := tokenDir(t)
+	tests := errorCases(dir)
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			c, err := Parse("config.yml", dir, []byte(tt.yaml))

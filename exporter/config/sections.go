@@ -219,6 +219,7 @@ func (p *parser) limits(n *yaml.Node, path string, l *Limits) {
 		{"max_body_bytes", limit(p, &l.MaxBodyBytes, DefaultMaxBodyBytes, MaxBodyBytesLimit)},
 		{"max_events_per_request", limit(p, &l.MaxEventsPerRequest, DefaultMaxEventsPerRequest, MaxEventsPerRequestLimit)},
 		{"max_locations", limit(p, &l.MaxLocations, DefaultMaxLocations, MaxLocationsLimit)},
+		{"max_requests_in_flight", limit(p, &l.MaxRequestsInFlight, DefaultMaxRequestsInFlight, MaxRequestsInFlightLimit)},
 	})
 }
 

@@ -51,9 +51,25 @@ func syntaxError(name string, data []byte, err error) error {
 		if isParserError(is.Message) {
 			is.Line++
 		}
+		// At the end of a file without a final newline, yaml points past its last line.
+		is.Line = min(is.Line, lineCount(data))
 	}
 	is.Message = "not valid YAML: " + is.Message
 	return &Error{Issues: []Issue{is}}
+}
+
+// lineCount is the number of lines of data as YAML counts them (a line ends at
+// \n, \r\n, a lone \r, or U+0085, U+2028, U+2029), the last one with or without
+// its line break.
+func lineCount(data []byte) int {
+	s := strings.ReplaceAll(string(data), "\r\n", "\n")
+	n := strings.Count(s, "\n") + strings.Count(s, "\r") +
+		strings.Count(s, "\u0085") + strings.Count(s, "\u2028") + strings.Count(s, "\u2029")
+	if s == "" || !strings.ContainsAny(s[len(s)-1:], "\n\r") && !strings.HasSuffix(s, "\u0085") &&
+		!strings.HasSuffix(s, "\u2028") && !strings.HasSuffix(s, "\u2029") {
+		n++
+	}
+	return n
 }
 
 // parserErrors are the messages of yaml's parser (as opposed to its scanner): for

@@ -14,7 +14,8 @@ type problem struct {
 	path, text string
 }
 
-func TestParseErrors(t *testing.T) {
+// parseErrorCases are the specs of TestParseErrors, also FuzzOpeningHours's seeds.
+func parseErrorCases() map[string]parseErrorCase {
 	hours := func(kv ...string) openinghours.Spec {
 		h := map[string][]string{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -22,10 +23,7 @@ func TestParseErrors(t *testing.T) {
 		}
 		return openinghours.Spec{Hours: h}
 	}
-	tests := map[string]struct {
-		spec openinghours.Spec
-		want []problem
-	}{
+	return map[string]parseErrorCase{
 		"unknown zone": {
 			spec: openinghours.Spec{Timezone: "Europe/Sofa"},
 			want: []problem{{"timezone", `unknown time zone "Europe/Sofa"; use an IANA name such as Europe/Sofia or UTC`}},
@@ -136,6 +134,16 @@ func TestParseErrors(t *testing.T) {
 			},
 		},
 	}
+}
+
+// parseErrorCase is a bad spec and the problems it must give.
+type parseErrorCase struct {
+	spec openinghours.Spec
+	want []problem
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := parseErrorCases()
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			s, err := openinghours.Parse(tc.spec)
@@ -159,8 +167,9 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestParseValidShapes(t *testing.T) {
-	tests := map[string]openinghours.Spec{
+// validShapes are the specs of TestParseValidShapes, also FuzzOpeningHours's seeds.
+func validShapes() map[string]openinghours.Spec {
+	return map[string]openinghours.Spec{
 		"DESIGN.md example":              downtown,
 		"ranges that meet":               {Hours: map[string][]string{"mon": {"09:00-13:00", "13:00-14:00"}, "tue": {"10:00-10:00"}}},
 		"nights that meet the next day":  {Hours: map[string][]string{"mon-sun": {"10:00-10:00"}}},
@@ -173,6 +182,10 @@ func TestParseValidShapes(t *testing.T) {
 		"closed_on with spaces":          {ClosedOn: []string{" 2026-01-01 "}},
 		"24:00 end and a midnight start": {Hours: map[string][]string{"mon": {"18:00-24:00"}, "tue": {"00:00-01:00"}}},
 	}
+}
+
+func TestParseValidShapes(t *testing.T) {
+	tests := validShapes()
 	for name, spec := range tests {
 		t.Run(name, func(t *testing.T) {
 			if _, err := openinghours.Parse(spec); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sort"
 	"sync/atomic"
@@ -32,6 +33,8 @@ var (
 	errNotReady     = errors.New("the exporter is starting or shutting down; events were not applied")
 	errBodyTooLarge = errors.New("body too large")
 	errStore        = errors.New("the session store did not take the events in time; events were not applied")
+	errBusy         = errors.New("too many webhook requests are being processed; events were not applied")
+	errSlowBody     = errors.New("the body did not arrive in time")
 )
 
 // Applier is the part of a session.Store the receiver writes to.
@@ -57,6 +60,7 @@ type Handler struct {
 	now       func() time.Time
 	settings  atomic.Pointer[Settings]
 	spans     *tracing.Spans
+	slots     atomic.Pointer[slots]
 }
 
 // New returns a handler; accepting reports whether events may be taken now. It
@@ -64,11 +68,15 @@ type Handler struct {
 func New(store Applier, rec Recorder, accepting func() bool, s *Settings, logger *slog.Logger) *Handler {
 	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now, spans: tracing.NewSpans(nil)}
 	h.settings.Store(s)
+	h.setSlots(s)
 	return h
 }
 
 // SetSettings replaces the settings (on a configuration reload).
-func (h *Handler) SetSettings(s *Settings) { h.settings.Store(s) }
+func (h *Handler) SetSettings(s *Settings) {
+	h.setSlots(s)
+	h.settings.Store(s)
+}
 
 // Register adds the receiver's route, traced when the handler has spans.
 func (h *Handler) Register(r gin.IRoutes) {
@@ -132,7 +140,16 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	if !h.accepting() {
 		return nil, errNotReady
 	}
-	raw, err := readBody(c, s.MaxBodyBytes)
+	leave, waited, err := h.enter(ctx, hook)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	raw, err := readBody(c, s.MaxBodyBytes, deadline(ctx))
+	if errors.Is(err, errSlowBody) && waited {
+		// The client was not slow: its body waited for a place in flight.
+		return nil, fmt.Errorf("%w: a place among limits.max_requests_in_flight came too late to read the body; the store is slow or the exporter overloaded", errBusy)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -179,14 +196,68 @@ func (h *Handler) warnFolded(out []session.Outcome, chs []session.Change, hook H
 	}
 }
 
-// readBody reads at most limit bytes of the body.
-func readBody(c *gin.Context, limit int64) ([]byte, error) {
+// slots bound the requests in flight; a nil channel means no bound.
+type slots struct {
+	limit int
+	ch    chan struct{}
+}
+
+func newSlots(limit int) *slots {
+	if limit <= 0 {
+		return &slots{}
+	}
+	return &slots{limit: limit, ch: make(chan struct{}, limit)}
+}
+
+// setSlots puts in force the bound of s; requests in flight keep the slots they took.
+func (h *Handler) setSlots(s *Settings) {
+	if cur := h.slots.Load(); cur == nil || cur.limit != max(s.MaxInFlight, 0) {
+		h.slots.Store(newSlots(s.MaxInFlight))
+	}
+}
+
+// enter waits for a place among the requests in flight until ctx ends, and
+// returns the function that gives it back, and whether it had to wait.
+func (h *Handler) enter(ctx context.Context, hook Hook) (func(), bool, error) {
+	sl := h.slots.Load()
+	if sl.ch == nil {
+		return func() {}, false, nil
+	}
+	select {
+	case sl.ch <- struct{}{}:
+		return func() { <-sl.ch }, false, nil
+	default:
+	}
+	select {
+	case sl.ch <- struct{}{}:
+		return func() { <-sl.ch }, true, nil
+	case <-ctx.Done():
+		h.logger.Warn("Webhook request refused: limits.max_requests_in_flight were busy until the deadline; the store is slow or the exporter is overloaded",
+			"hook", hook.Name, "max_requests_in_flight", sl.limit)
+		return nil, true, fmt.Errorf("%w: all limits.max_requests_in_flight (%d) stayed busy until the deadline; the store is slow or the exporter overloaded", errBusy, sl.limit)
+	}
+}
+
+// deadline is when the body must have arrived: a client that trickles it would
+// otherwise hold its place in flight until the server's ReadTimeout.
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
+// readBody reads at most limit bytes of the body, until by.
+func readBody(c *gin.Context, limit int64, by time.Time) ([]byte, error) {
+	// Not every ResponseWriter can (a test recorder cannot); the server's ReadTimeout still holds then.
+	_ = http.NewResponseController(c.Writer).SetReadDeadline(by)
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	raw, err := io.ReadAll(body)
 	var tooLarge *http.MaxBytesError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &tooLarge):
 		return nil, fmt.Errorf("%w: more than limits.max_body_bytes (%d bytes); send fewer events per request or raise the limit", errBodyTooLarge, limit)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return nil, fmt.Errorf("%w: %d bytes came within the %s budget SynthesisVR allows; nothing was applied", errSlowBody, len(raw), Budget)
 	case err != nil:
 		return nil, fmt.Errorf("%w: reading the body: %v", event.ErrEmpty, err)
 	}
@@ -259,7 +330,9 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, event.ErrEmpty), errors.Is(err, event.ErrSyntax), errors.Is(err, event.ErrShape):
 		return http.StatusBadRequest
-	case errors.Is(err, errNotReady), errors.Is(err, errStore):
+	case errors.Is(err, errSlowBody):
+		return http.StatusRequestTimeout
+	case errors.Is(err, errNotReady), errors.Is(err, errStore), errors.Is(err, errBusy):
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError

@@ -35,6 +35,7 @@ type recorder struct {
 	outcomes []session.Outcome
 	rejected []string
 	codes    []int
+	took     []time.Duration
 	storeErr int
 }
 
@@ -48,9 +49,10 @@ func (r *recorder) Rejected(reason string) {
 	r.rejected = append(r.rejected, reason)
 	r.mu.Unlock()
 }
-func (r *recorder) Request(code int, _ time.Duration) {
+func (r *recorder) Request(code int, took time.Duration) {
 	r.mu.Lock()
 	r.codes = append(r.codes, code)
+	r.took = append(r.took, took)
 	r.mu.Unlock()
 }
 func (r *recorder) StoreError(string) { r.mu.Lock(); r.storeErr++; r.mu.Unlock() }

@@ -23,6 +23,9 @@ type Settings struct {
 	MaxBodyBytes int64
 	MaxEvents    int
 	MaxLocations int
+	// MaxInFlight bounds the requests read, decoded and stored at once; further
+	// ones wait for a place until their deadline, then get 503. 0 means no bound.
+	MaxInFlight int
 	// Exempt locations never fold into the overflow label (the configured ones).
 	Exempt map[string]bool
 	// CustomerIDOnSpans puts the events' customer ids on their spans

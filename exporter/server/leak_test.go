@@ -1,0 +1,13 @@
+package server
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if a goroutine outlives them: the handlers
+// must stop with the test that started them.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
