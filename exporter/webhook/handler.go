@@ -102,9 +102,12 @@ type Answer struct {
 func (h *Handler) serve(c *gin.Context) {
 	start := time.Now()
 	code, body := h.receive(c)
-	if code == http.StatusNotFound {
+	switch b := body.(type) {
+	case nil:
 		NotFound(c)
-	} else {
+	case *Answer:
+		c.Data(code, "application/json; charset=utf-8", b.appendJSON(make([]byte, 0, 160)))
+	default:
 		c.JSON(code, body)
 	}
 	h.rec.Request(code, time.Since(start))
