@@ -17,14 +17,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/boltfile"
 )
 
 // ErrClosed is returned by a closed spool.
@@ -66,15 +65,9 @@ type Store struct {
 // Open opens (or creates) the spool file at path, creating its folder, in front
 // of primary. Batches left in it by an earlier run are replayed by Run.
 func Open(path string, primary session.Store, rec Recorder, logger *slog.Logger) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("create the folder of the spool file: %w", err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := boltfile.Open(path, "spool file", "every replica needs its own --storage.redis.spool-path")
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("open spool file %s: it is locked by another process (every replica needs its own --storage.redis.spool-path)", path)
-		}
-		return nil, fmt.Errorf("open spool file %s: %w", path, err)
+		return nil, err
 	}
 	s := &Store{primary: primary, db: db, path: path, rec: rec, logger: logger, Every: time.Second}
 	if s.pending, s.pendingEvents, err = count(db); err != nil {

@@ -8,14 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/boltfile"
 )
 
 // ErrClosed is returned by a store that was closed.
@@ -45,15 +44,9 @@ func newCommit() *commit { return &commit{done: make(chan struct{})} }
 
 // Open opens (or creates) the bolt file at path, creating its folder, and loads it.
 func Open(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("create the folder of the bolt file: %w", err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := boltfile.Open(path, "bolt file", "is another exporter running on it?")
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("open bolt file %s: it is locked by another process (is another exporter running on it?)", path)
-		}
-		return nil, fmt.Errorf("open bolt file %s: %w", path, err)
+		return nil, err
 	}
 	state, err := load(db)
 	if err != nil {
