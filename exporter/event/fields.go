@@ -28,10 +28,12 @@ type fieldError struct {
 // the element is not a valid event.
 func decodeEvent(index int, raw []byte) (Event, *Rejection) {
 	ev := Event{Index: index}
-	var f fields
-	if firstByte(raw) != '{' || json.Unmarshal(raw, &f) != nil {
-		return ev, &Rejection{Index: index, Reason: ReasonNotObject,
-			Message: fmt.Sprintf("event %d: must be a JSON object with uuid and action, got %s", index, describe(raw))}
+	if firstByte(raw) != '{' {
+		return ev, notObject(index, raw)
+	}
+	f, ok := scanFields(raw)
+	if !ok && json.Unmarshal(raw, &f) != nil {
+		return ev, notObject(index, raw)
 	}
 	fe := f.fill(&ev)
 	if fe == nil {
@@ -39,6 +41,11 @@ func decodeEvent(index int, raw []byte) (Event, *Rejection) {
 	}
 	return ev, &Rejection{Index: index, Reason: fe.reason, UUID: ev.UUID,
 		Message: fmt.Sprintf("event %d: %s: %s", index, fe.field, fe.problem)}
+}
+
+func notObject(index int, raw []byte) *Rejection {
+	return &Rejection{Index: index, Reason: ReasonNotObject,
+		Message: fmt.Sprintf("event %d: must be a JSON object with uuid and action, got %s", index, describe(raw))}
 }
 
 // fill validates the fields into ev in the order a person reads them, stopping at the
