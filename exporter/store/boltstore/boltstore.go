@@ -26,6 +26,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	state   *session.State
+	keys    *keyIndex
 	pending *commit
 	broken  error // set when the file can no longer be trusted
 	closed  bool
@@ -48,7 +49,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	state, err := load(db)
+	state, keys, err := load(db)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("load bolt file %s: %w", path, err)
@@ -56,6 +57,7 @@ func Open(path string) (*Store, error) {
 	s := &Store{
 		db:      db,
 		state:   state,
+		keys:    keys,
 		pending: newCommit(),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -20,14 +21,56 @@ var (
 )
 
 // schemaVersion changes when the file's layout does; older files are refused
-// rather than misread.
-const schemaVersion = "1"
+// rather than misread. Version 1 (development builds only) keyed sessions and
+// tombstones by uuid alone.
+const schemaVersion = "2"
 
-// storedSession is a session as written to the file. The uuid is the key.
+// Sessions are keyed by their start and tombstones by their end of life, each
+// followed by the uuid: new records go to the end of their bucket, and those that
+// end together sit together, so a commit rewrites a few B+tree pages instead of one
+// page per event (random uuid keys were most of a commit's time).
+func timeKey(t time.Time, uuid string) []byte {
+	return append(encodeTime(t), uuid...)
+}
+
+// splitKey returns the time and uuid of a time key.
+func splitKey(k []byte) (time.Time, string, error) {
+	if len(k) <= 8 {
+		return time.Time{}, "", fmt.Errorf("key %q is not a time followed by a uuid", k)
+	}
+	return decodeTime(k[:8]), string(k[8:]), nil
+}
+
+// storedSession is a session as written to the file; its start and uuid are the key.
 type storedSession struct {
 	Location string `json:"location"`
 	Stations int    `json:"stations"`
-	Started  int64  `json:"started_unix_nano"`
+}
+
+// keyIndex remembers the file key of every session and tombstone, since a key
+// holds a time that the state no longer has once the record is gone.
+type keyIndex struct {
+	sessions   map[string][]byte
+	tombstones map[string][]byte
+}
+
+func newKeyIndex() *keyIndex {
+	return &keyIndex{sessions: map[string][]byte{}, tombstones: map[string][]byte{}}
+}
+
+// rekey appends the records that put uuid at key (nil: nowhere) in bucket, deleting
+// its old record when the key changed, and updates keys.
+func (recs records) rekey(bucket []byte, keys map[string][]byte, uuid string, key, val []byte) records {
+	old := keys[uuid]
+	if old != nil && !bytes.Equal(old, key) {
+		recs = append(recs, record{bucket: bucket, key: old})
+	}
+	if key == nil {
+		delete(keys, uuid)
+		return recs
+	}
+	keys[uuid] = key
+	return append(recs, record{bucket: bucket, key: key, val: val})
 }
 
 // record is one key to write, or to delete when val is nil.
@@ -39,22 +82,24 @@ type record struct {
 
 type records []record
 
-// encodeDirty turns the keys a transition touched into the records to write.
-func encodeDirty(st *session.State, d *session.Dirty) records {
+// encodeDirty turns the keys a transition touched into the records to write, and
+// moves keys along with them.
+func encodeDirty(st *session.State, keys *keyIndex, d *session.Dirty) records {
 	recs := make(records, 0, len(d.Sessions)+len(d.Tombstones)+len(d.Locations))
 	for uuid := range d.Sessions {
-		r := record{bucket: bucketSessions, key: []byte(uuid)}
+		var key, val []byte
 		if sess, ok := st.Session(uuid); ok {
-			r.val, _ = json.Marshal(storedSession{Location: sess.Location, Stations: sess.Stations, Started: sess.Started.UnixNano()})
+			key = timeKey(sess.Started, uuid)
+			val, _ = json.Marshal(storedSession{Location: sess.Location, Stations: sess.Stations})
 		}
-		recs = append(recs, r)
+		recs = recs.rekey(bucketSessions, keys.sessions, uuid, key, val)
 	}
 	for uuid := range d.Tombstones {
-		r := record{bucket: bucketTombstones, key: []byte(uuid)}
+		var key []byte
 		if until, ok := st.Tombstone(uuid); ok {
-			r.val = encodeTime(until)
+			key = timeKey(until, uuid)
 		}
-		recs = append(recs, r)
+		recs = recs.rekey(bucketTombstones, keys.tombstones, uuid, key, []byte{})
 	}
 	for name := range d.Locations {
 		r := record{bucket: bucketLocations, key: []byte(name)}
@@ -82,9 +127,10 @@ func (recs records) write(tx *bolt.Tx) error {
 	return nil
 }
 
-// load reads the whole file into a new state, creating the buckets of a new file.
-func load(db *bolt.DB) (*session.State, error) {
-	st := session.NewState(true)
+// load reads the whole file into a new state and its key index, creating the
+// buckets of a new file.
+func load(db *bolt.DB) (*session.State, *keyIndex, error) {
+	st, keys := session.NewState(true), newKeyIndex()
 	err := db.Update(func(tx *bolt.Tx) error {
 		if err := ensureSchema(tx); err != nil {
 			return err
@@ -95,26 +141,36 @@ func load(db *bolt.DB) (*session.State, error) {
 		}); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketTombstones).ForEach(func(k, v []byte) error {
-			st.RestoreTombstone(string(k), decodeTime(v))
+		if err := tx.Bucket(bucketTombstones).ForEach(func(k, _ []byte) error {
+			until, uuid, err := splitKey(k)
+			if err != nil {
+				return fmt.Errorf("tombstone: %w", err)
+			}
+			st.RestoreTombstone(uuid, until)
+			keys.tombstones[uuid] = bytes.Clone(k)
 			return nil
 		}); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			started, uuid, err := splitKey(k)
+			if err != nil {
+				return fmt.Errorf("session: %w", err)
+			}
 			var s storedSession
 			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("session %q: %w", k, err)
+				return fmt.Errorf("session %q: %w", uuid, err)
 			}
-			st.Restore(session.Session{UUID: string(k), Location: s.Location, Stations: s.Stations, Started: time.Unix(0, s.Started)})
+			st.Restore(session.Session{UUID: uuid, Location: s.Location, Stations: s.Stations, Started: started})
+			keys.sessions[uuid] = bytes.Clone(k)
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st.TakeDirty()
-	return st, nil
+	return st, keys, nil
 }
 
 func ensureSchema(tx *bolt.Tx) error {
