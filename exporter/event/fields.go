@@ -32,8 +32,13 @@ func decodeEvent(index int, raw []byte) (Event, *Rejection) {
 		return ev, notObject(index, raw)
 	}
 	f, ok := scanFields(raw)
-	if !ok && json.Unmarshal(raw, &f) != nil {
-		return ev, notObject(index, raw)
+	if !ok {
+		// A fresh value: the scan's partial fields alias raw, and encoding/json would
+		// append into them, writing over the body it is reading.
+		f = fields{}
+		if json.Unmarshal(raw, &f) != nil {
+			return ev, notObject(index, raw)
+		}
 	}
 	fe := f.fill(&ev)
 	if fe == nil {
