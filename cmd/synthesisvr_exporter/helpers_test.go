@@ -124,14 +124,11 @@ type options struct {
 
 // exporterProc is a running exporter, killed by the test's cleanup.
 type exporterProc struct {
+	*child
 	t        *testing.T
-	cmd      *exec.Cmd
 	base     string // http://host:port of --web.listen-address
 	hookBase string // where the webhook is served
 	storage  string
-	log      *logBuffer
-	done     chan struct{}
-	exitErr  error
 }
 
 // startExporter starts the binary and waits until /-/ready answers 200. A port
@@ -160,7 +157,7 @@ func startExporter(t *testing.T, o options) *exporterProc {
 func launch(t *testing.T, o options, log *logBuffer) *exporterProc {
 	t.Helper()
 	addr := freeAddr(t)
-	p := &exporterProc{t: t, base: "http://" + addr, hookBase: "http://" + addr, storage: o.storage, log: log, done: make(chan struct{})}
+	p := &exporterProc{t: t, base: "http://" + addr, hookBase: "http://" + addr, storage: o.storage}
 	args := []string{"--web.listen-address=" + addr, "--storage.path=" + o.storage}
 	if o.hookPort {
 		hook := freeAddr(t)
@@ -170,16 +167,9 @@ func launch(t *testing.T, o options, log *logBuffer) *exporterProc {
 	if o.config != "" {
 		args = append(args, "--config.file="+o.config)
 	}
-	p.cmd = exec.Command(exporterBin, append(args, o.args...)...)
-	p.cmd.Env = append(childEnv(), o.env...)
-	p.cmd.Stdout, p.cmd.Stderr = log, log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", exporterBin, err)
-	}
-	go func() {
-		p.exitErr = p.cmd.Wait()
-		close(p.done)
-	}()
+	cmd := exec.Command(exporterBin, append(args, o.args...)...)
+	cmd.Env = append(childEnv(), o.env...)
+	p.child = startChild(t, cmd, log)
 	t.Cleanup(p.cleanup)
 	return p
 }
@@ -211,32 +201,9 @@ func (p *exporterProc) cleanup() {
 	}
 }
 
-// exited reports whether the process has ended.
-func (p *exporterProc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // waitReady polls /-/ready until it answers 200, the process exits, or readyTimeout passes.
 func (p *exporterProc) waitReady() error {
-	deadline := time.Now().Add(readyTimeout)
-	for time.Now().Before(deadline) {
-		if p.exited() {
-			return fmt.Errorf("process exited: %v", p.exitErr)
-		}
-		if resp, err := client.Get(p.base + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("/-/ready did not answer 200 within %s", readyTimeout)
+	return p.child.waitReady(p.base, readyTimeout, 20*time.Millisecond)
 }
 
 // kill ends the process with SIGKILL, as a crash or an OOM kill would, and waits for it.

@@ -38,12 +38,9 @@ type promOptions struct {
 
 // promServer is a running Prometheus, stopped by the test's cleanup.
 type promServer struct {
-	t       *testing.T
-	base    string // http://127.0.0.1:port
-	cmd     *exec.Cmd
-	log     *logBuffer
-	done    chan struct{}
-	exitErr error
+	*child
+	t    *testing.T
+	base string // http://127.0.0.1:port
 }
 
 // requirePrometheus returns the prometheus binary, or skips (fails in CI) without it.
@@ -111,21 +108,14 @@ func promConfig(o promOptions) string {
 func launchPrometheus(t *testing.T, bin, cfg, data string) *promServer {
 	t.Helper()
 	addr := freeAddr(t)
-	p := &promServer{t: t, base: "http://" + addr, log: &logBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin,
+	p := &promServer{t: t, base: "http://" + addr}
+	cmd := exec.Command(bin,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+data,
 		"--web.listen-address="+addr,
 		"--log.level=warn",
 	)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	go func() {
-		p.exitErr = p.cmd.Wait()
-		close(p.done)
-	}()
+	p.child = startChild(t, cmd, &logBuffer{})
 	t.Cleanup(p.stop)
 	return p
 }
@@ -147,32 +137,10 @@ func (p *promServer) stop() {
 	}
 }
 
-func (p *promServer) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // waitReady polls /-/ready until it answers 200, the process exits, or 30 s pass (the
 // TSDB may take a while to open on a loaded machine).
 func (p *promServer) waitReady() error {
-	deadline := time.Now().Add(3 * readyTimeout)
-	for time.Now().Before(deadline) {
-		if p.exited() {
-			return fmt.Errorf("process exited: %v", p.exitErr)
-		}
-		if resp, err := client.Get(p.base + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("/-/ready did not answer 200 in time")
+	return p.child.waitReady(p.base, 3*readyTimeout, 50*time.Millisecond)
 }
 
 // api GETs an HTTP API path and decodes its data into out, failing the test unless the
