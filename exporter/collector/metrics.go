@@ -42,9 +42,12 @@ var resultLabels = [...][2]string{
 // locations, written straight into a scrape by a Registry; the others are client_golang
 // metrics. Safe for concurrent use.
 type Metrics struct {
-	locs        *locationMetrics
-	folded      prometheus.Counter
-	requests    *prometheus.CounterVec
+	locs     *locationMetrics
+	folded   prometheus.Counter
+	requests *prometheus.CounterVec
+	// knownCodes are the counters of KnownCodes, found once: a webhook request then
+	// counts itself without hashing its label value.
+	knownCodes  map[int]prometheus.Counter
 	requestTime prometheus.Histogram
 	rejected    *prometheus.CounterVec
 	storeErrors *prometheus.CounterVec
@@ -79,8 +82,9 @@ func NewMetrics(reg prometheus.Registerer, reasons []string) *Metrics {
 		}, []string{"operation"}),
 	}
 	reg.MustRegister(m.locs)
+	m.knownCodes = make(map[int]prometheus.Counter, len(KnownCodes))
 	for _, c := range KnownCodes {
-		m.requests.WithLabelValues(strconv.Itoa(c))
+		m.knownCodes[c] = m.requests.WithLabelValues(strconv.Itoa(c))
 	}
 	for _, r := range reasons {
 		m.rejected.WithLabelValues(r)
@@ -139,7 +143,11 @@ func (m *Metrics) Rejected(reason string) { m.rejected.WithLabelValues(reason).I
 
 // Request counts one answered webhook request.
 func (m *Metrics) Request(code int, took time.Duration) {
-	m.requests.WithLabelValues(strconv.Itoa(code)).Inc()
+	if c, ok := m.knownCodes[code]; ok {
+		c.Inc()
+	} else {
+		m.requests.WithLabelValues(strconv.Itoa(code)).Inc()
+	}
 	m.requestTime.Observe(took.Seconds())
 }
 

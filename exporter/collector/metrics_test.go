@@ -92,3 +92,28 @@ synthesisvr_station_seconds_total{location="_overflow"} 0
 		t.Errorf("duration histograms: %d series, want 3 (A, B, _overflow)", got)
 	}
 }
+
+// TestRequestsByCode counts known codes through their counters found at start and
+// any other code through the vector, under its own label value.
+func TestRequestsByCode(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := collector.NewMetrics(reg, nil)
+	for _, code := range []int{200, 200, 202, 408, 500, 408} {
+		m.Request(code, time.Millisecond)
+	}
+	want := `
+# HELP synthesisvr_webhook_requests_total Webhook requests answered, by HTTP status code.
+# TYPE synthesisvr_webhook_requests_total counter
+synthesisvr_webhook_requests_total{code="200"} 2
+synthesisvr_webhook_requests_total{code="202"} 1
+synthesisvr_webhook_requests_total{code="400"} 0
+synthesisvr_webhook_requests_total{code="404"} 0
+synthesisvr_webhook_requests_total{code="408"} 2
+synthesisvr_webhook_requests_total{code="413"} 0
+synthesisvr_webhook_requests_total{code="500"} 1
+synthesisvr_webhook_requests_total{code="503"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "synthesisvr_webhook_requests_total"); err != nil {
+		t.Error(err)
+	}
+}
