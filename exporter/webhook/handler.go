@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -101,16 +102,34 @@ type Answer struct {
 
 func (h *Handler) serve(c *gin.Context) {
 	start := time.Now()
-	code, body := h.receive(c)
-	switch b := body.(type) {
-	case nil:
+	var ans Answer
+	code, err := h.receive(c, start, &ans)
+	switch {
+	case code == http.StatusNotFound:
 		NotFound(c)
-	case *Answer:
-		c.Data(code, "application/json; charset=utf-8", b.appendJSON(make([]byte, 0, 160)))
+	case err == nil || code == http.StatusAccepted:
+		writeAnswer(c.Writer, code, &ans)
 	default:
-		c.JSON(code, body)
+		c.JSON(code, gin.H{"error": err.Error()})
 	}
 	h.rec.Request(code, time.Since(start))
+}
+
+// jsonContentType is shared by every answer; net/http only reads it.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
+// answerBufs hold answers on their way into the connection's buffer.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// writeAnswer writes a 200 or 202 and its JSON body: what gin's c.Data does, without
+// a header value and a body buffer allocated for every request.
+func writeAnswer(w gin.ResponseWriter, code int, a *Answer) {
+	buf := answerBufs.Get().(*[]byte)
+	*buf = a.appendJSON((*buf)[:0])
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(code)
+	_, _ = w.Write(*buf)
+	answerBufs.Put(buf)
 }
 
 // NotFound answers exactly like an unknown route, so that a wrong token gives no
@@ -119,49 +138,43 @@ func NotFound(c *gin.Context) {
 	c.String(http.StatusNotFound, "404 page not found")
 }
 
-// receive handles one request and returns the status and body to answer.
-func (h *Handler) receive(c *gin.Context) (int, any) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), Budget-answerMargin)
-	defer cancel()
+// receive handles one request that arrived at start, filling ans, and returns the
+// status to answer and why it is not a 200.
+func (h *Handler) receive(c *gin.Context, start time.Time, ans *Answer) (int, error) {
+	ctx := withBudget(c.Request.Context(), start.Add(Budget-answerMargin))
+	defer ctx.stop()
 	s := h.settings.Load()
 	hook, ok := s.match(c.Param("token"))
 	if !ok {
-		return http.StatusNotFound, nil
+		return http.StatusNotFound, errNotFound
 	}
-	ans, err := h.process(ctx, c, s, hook)
-	switch code := statusOf(err); {
-	case err == nil:
-		return http.StatusOK, ans
-	case code == http.StatusAccepted:
-		return code, ans
-	default:
-		return code, gin.H{"error": err.Error()}
-	}
+	err := h.process(ctx, c, s, hook, ans)
+	return statusOf(err), err
 }
 
-func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook Hook) (*Answer, error) {
+func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook Hook, ans *Answer) error {
 	if !h.accepting() {
-		return nil, errNotReady
+		return errNotReady
 	}
-	leave, waited, err := h.enter(ctx, hook)
+	sl, waited, err := h.enter(ctx, hook)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer leave()
+	defer sl.leave()
 	raw, err := readBody(c, s.MaxBodyBytes, deadline(ctx))
 	if errors.Is(err, errSlowBody) && waited {
 		// The client was not slow: its body waited for a place in flight.
-		return nil, fmt.Errorf("%w: a place among limits.max_requests_in_flight came too late to read the body; the store is slow or the exporter overloaded", errBusy)
+		return fmt.Errorf("%w: a place among limits.max_requests_in_flight came too late to read the body; the store is slow or the exporter overloaded", errBusy)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	batch, err := event.Decode(raw, s.MaxEvents)
 	if err != nil {
 		h.logger.Warn("Webhook body refused", "hook", hook.Name, "err", err)
-		return nil, err
+		return err
 	}
-	ans := h.reject(batch, hook)
+	h.reject(batch, hook, ans)
 	evs := valid(batch)
 	chs := changes(evs, hook)
 	now := h.now()
@@ -174,18 +187,18 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	if errors.Is(err, session.ErrSpooled) {
 		h.logger.Debug("Webhook events spooled", "hook", hook.Name, "events", len(chs))
 		ans.Spooled = len(chs)
-		return ans, err
+		return err
 	}
 	if err != nil {
 		h.rec.StoreError("apply")
 		h.logger.Error("Storing webhook events failed", "hook", hook.Name, "events", batch.Received, "err", err)
-		return nil, fmt.Errorf("%w: %v", errStore, err)
+		return fmt.Errorf("%w: %v", errStore, err)
 	}
 	h.rec.Outcomes(out)
 	h.warnFolded(out, chs, hook)
-	h.trace(ctx, handled{settings: s, hook: hook, batch: batch, events: evs, outcomes: out, start: now, end: h.now()})
+	h.trace(ctx, handled{settings: s, hook: hook, batch: batch, events: evs, outcomes: out, start: now})
 	ans.count(out)
-	return ans, nil
+	return nil
 }
 
 // warnFolded logs the locations that were folded into the overflow label.
@@ -220,24 +233,31 @@ func (h *Handler) setSlots(s *Settings) {
 }
 
 // enter waits for a place among the requests in flight until ctx ends, and
-// returns the function that gives it back, and whether it had to wait.
-func (h *Handler) enter(ctx context.Context, hook Hook) (func(), bool, error) {
+// returns the slots to give it back to (with leave), and whether it had to wait.
+func (h *Handler) enter(ctx context.Context, hook Hook) (*slots, bool, error) {
 	sl := h.slots.Load()
 	if sl.ch == nil {
-		return func() {}, false, nil
+		return sl, false, nil
 	}
 	select {
 	case sl.ch <- struct{}{}:
-		return func() { <-sl.ch }, false, nil
+		return sl, false, nil
 	default:
 	}
 	select {
 	case sl.ch <- struct{}{}:
-		return func() { <-sl.ch }, true, nil
+		return sl, true, nil
 	case <-ctx.Done():
 		h.logger.Warn("Webhook request refused: limits.max_requests_in_flight were busy until the deadline; the store is slow or the exporter is overloaded",
 			"hook", hook.Name, "max_requests_in_flight", sl.limit)
 		return nil, true, fmt.Errorf("%w: all limits.max_requests_in_flight (%d) stayed busy until the deadline; the store is slow or the exporter overloaded", errBusy, sl.limit)
+	}
+}
+
+// leave gives back the place that enter took.
+func (sl *slots) leave() {
+	if sl.ch != nil {
+		<-sl.ch
 	}
 }
 
@@ -252,24 +272,51 @@ func deadline(ctx context.Context) time.Time {
 func readBody(c *gin.Context, limit int64, by time.Time) ([]byte, error) {
 	// Not every ResponseWriter can (a test recorder cannot); the server's ReadTimeout still holds then.
 	_ = http.NewResponseController(c.Writer).SetReadDeadline(by)
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	raw, err := io.ReadAll(body)
-	var tooLarge *http.MaxBytesError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, fmt.Errorf("%w: more than limits.max_body_bytes (%d bytes); send fewer events per request or raise the limit", errBodyTooLarge, limit)
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return nil, fmt.Errorf("%w: %d bytes came within the %s budget SynthesisVR allows; nothing was applied", errSlowBody, len(raw), Budget)
-	case err != nil:
-		return nil, fmt.Errorf("%w: reading the body: %v", event.ErrEmpty, err)
+	var raw []byte
+	var err error
+	switch n := c.Request.ContentLength; {
+	case n > limit:
+		err = &http.MaxBytesError{Limit: limit}
+	case n >= 0 && n <= exactBodyBytes:
+		// The length is known (SynthesisVR sends it): one buffer of that size, where
+		// io.ReadAll would start at 512 bytes and grow. A larger body still grows as
+		// it arrives, so that a length alone cannot make the exporter allocate.
+		raw = make([]byte, n)
+		var got int
+		got, err = io.ReadFull(c.Request.Body, raw)
+		raw = raw[:got]
+	default:
+		raw, err = io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	}
+	if err != nil {
+		return nil, bodyError(err, len(raw), limit)
 	}
 	return raw, nil
 }
 
+// bodyError says why the body could not be read.
+func bodyError(err error, got int, limit int64) error {
+	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &tooLarge):
+		return fmt.Errorf("%w: more than limits.max_body_bytes (%d bytes); send fewer events per request or raise the limit", errBodyTooLarge, limit)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Errorf("%w: %d bytes came within the %s budget SynthesisVR allows; nothing was applied", errSlowBody, got, Budget)
+	default:
+		return fmt.Errorf("%w: reading the body: %v", event.ErrEmpty, err)
+	}
+}
+
+// exactBodyBytes is the largest body read into a buffer of its announced length.
+const exactBodyBytes = 64 << 10
+
+// noErrors is the answer's empty list of errors; appending to it copies.
+var noErrors = []string{}
+
 // reject counts and logs the batch's invalid events and starts the answer.
-func (h *Handler) reject(b *event.Batch, hook Hook) *Answer {
-	ans := &Answer{Received: b.Received, Rejected: len(b.Rejected), Errors: []string{}}
+func (h *Handler) reject(b *event.Batch, hook Hook, ans *Answer) {
+	*ans = Answer{Received: b.Received, Rejected: len(b.Rejected), Errors: noErrors}
 	for _, r := range b.Rejected {
 		h.rec.Rejected(r.Reason)
 		ans.Errors = append(ans.Errors, r.Message)
@@ -278,16 +325,16 @@ func (h *Handler) reject(b *event.Batch, hook Hook) *Answer {
 		h.logger.Warn("Webhook events rejected", "hook", hook.Name, "rejected", len(b.Rejected),
 			"received", b.Received, "first", b.Rejected[0].Message)
 	}
-	return ans
 }
 
 // valid returns the valid events, known actions or not, in their array order.
 func valid(b *event.Batch) []event.Event {
+	if len(b.Ignored) == 0 {
+		return b.Events
+	}
 	evs := make([]event.Event, 0, len(b.Events)+len(b.Ignored))
 	evs = append(append(evs, b.Events...), b.Ignored...)
-	if len(b.Ignored) > 0 {
-		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Index < evs[j].Index })
-	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Index < evs[j].Index })
 	return evs
 }
 
@@ -327,6 +374,8 @@ func statusOf(err error) int {
 	switch {
 	case err == nil:
 		return http.StatusOK
+	case errors.Is(err, errNotFound):
+		return http.StatusNotFound
 	case errors.Is(err, session.ErrSpooled):
 		return http.StatusAccepted
 	case errors.Is(err, errBodyTooLarge), errors.Is(err, event.ErrTooManyEvents):

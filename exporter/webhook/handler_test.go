@@ -280,3 +280,80 @@ func TestIgnoredEventsKeepArrayOrder(t *testing.T) {
 		t.Fatalf("outcomes %v, want %v", got, want)
 	}
 }
+
+// readSpy is a body that counts the bytes read from it.
+type readSpy struct {
+	r    io.Reader
+	read int
+}
+
+func (s *readSpy) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.read += n
+	return n, err
+}
+
+// TestBodyLengths reads bodies of a known length, of an unknown one (chunked), of a
+// known one too large to be allocated at once, and of a length that lies.
+func TestBodyLengths(t *testing.T) {
+	events := func(n int) string {
+		evs := make([]string, n)
+		for i := range evs {
+			evs[i] = fmt.Sprintf(`{"uuid": "length-%04d", "action": "create", "location": "Kamen Test", "stations": 1, "customerid": %d}`, i, i)
+		}
+		return "[" + strings.Join(evs, ",") + "]"
+	}
+	large := events(800)
+	if len(large) < 80<<10 {
+		t.Fatalf("the large body is only %d bytes", len(large))
+	}
+	tests := map[string]struct {
+		body        string
+		length      int64 // -1: unknown
+		wantCode    int
+		wantApplied int
+		wantInBody  string
+		wantUnread  bool
+	}{
+		"known length":                    {body: sample, length: int64(len(sample)), wantCode: http.StatusOK, wantApplied: 1},
+		"chunked":                         {body: sample, length: -1, wantCode: http.StatusOK, wantApplied: 1},
+		"known length over 64 KiB":        {body: large, length: int64(len(large)), wantCode: http.StatusOK, wantApplied: 800},
+		"chunked over 64 KiB":             {body: large, length: -1, wantCode: http.StatusOK, wantApplied: 800},
+		"length shorter than announced":   {body: sample, length: int64(len(sample)) + 10, wantCode: http.StatusBadRequest, wantInBody: "unexpected EOF"},
+		"announced length over the limit": {body: sample, length: 2 << 20, wantCode: http.StatusRequestEntityTooLarge, wantInBody: "max_body_bytes (1048576 bytes)", wantUnread: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			store := memstore.New()
+			s := webhook.NewSettings(webhook.Settings{Hooks: []webhook.Hook{{Name: "main", Token: token}}, MaxBodyBytes: 1 << 20, MaxEvents: 1000})
+			h := webhook.New(store, &recorder{}, func() bool { return true }, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			gin.SetMode(gin.ReleaseMode)
+			r := gin.New()
+			h.Register(r)
+			spy := &readSpy{r: strings.NewReader(tc.body)}
+			req := httptest.NewRequest(http.MethodPost, "/webhook/"+token, spy)
+			req.ContentLength = tc.length
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			if w.Code != tc.wantCode || !strings.Contains(w.Body.String(), tc.wantInBody) {
+				t.Fatalf("status %d, body %s; want %d with %q", w.Code, w.Body, tc.wantCode, tc.wantInBody)
+			}
+			if tc.wantUnread && spy.read > 0 {
+				t.Errorf("%d bytes were read of a body announced over the limit", spy.read)
+			}
+			if tc.wantCode != http.StatusOK {
+				return
+			}
+			var got webhook.Answer
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Applied != tc.wantApplied || got.Received != tc.wantApplied {
+				t.Errorf("answer %+v, want %d received and applied", got, tc.wantApplied)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+		})
+	}
+}

@@ -15,12 +15,12 @@ func (h *Handler) SetSpans(s *tracing.Spans) { h.spans = s }
 
 // handled is one request whose events the store took.
 type handled struct {
-	settings   *Settings
-	hook       Hook
-	batch      *event.Batch
-	events     []event.Event     // the valid events, in array order
-	outcomes   []session.Outcome // one per valid event
-	start, end time.Time
+	settings *Settings
+	hook     Hook
+	batch    *event.Batch
+	events   []event.Event     // the valid events, in array order
+	outcomes []session.Outcome // one per valid event
+	start    time.Time
 }
 
 // trace records a span per event, valid or rejected, and the span of every
@@ -29,6 +29,7 @@ func (h *Handler) trace(ctx context.Context, r handled) {
 	if !h.spans.Enabled() {
 		return
 	}
+	end := h.now()
 	for i, o := range r.outcomes {
 		e := r.events[i]
 		h.spans.Event(ctx, tracing.Event{
@@ -36,14 +37,14 @@ func (h *Handler) trace(ctx context.Context, r handled) {
 			Location: o.Change.Location, Stations: o.Change.Stations, Folded: o.Folded,
 			Result: o.Result, Webhook: r.hook.Name,
 			CustomerID: e.CustomerID, HasCustomerID: e.HasCustomerID && r.settings.CustomerIDOnSpans,
-			Start: r.start, End: r.end,
+			Start: r.start, End: end,
 		})
 	}
 	for _, rej := range r.batch.Rejected {
 		h.spans.Event(ctx, tracing.Event{
 			Index: rej.Index, UUID: rej.UUID, Result: tracing.ResultRejected,
 			Reason: rej.Reason, Message: rej.Message, Webhook: r.hook.Name,
-			Start: r.start, End: r.end,
+			Start: r.start, End: end,
 		})
 	}
 	EndSpans(ctx, h.spans, r.outcomes)
