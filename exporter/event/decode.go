@@ -65,7 +65,7 @@ func Decode(body []byte, maxEvents int) (*Batch, error) {
 		return nil, &DecodeError{Err: ErrEmpty, Offset: int64(len(body)),
 			Detail: `send a JSON array of events, such as [{"uuid": "…", "action": "create", "location": "…", "stations": 1}]`}
 	}
-	if !json.Valid(body[base:]) {
+	if !validJSON(body[base:]) {
 		return nil, syntaxError(body, base)
 	}
 	switch body[start] {
@@ -73,7 +73,11 @@ func Decode(body []byte, maxEvents int) (*Batch, error) {
 		return decodeArray(body, start, maxEvents)
 	case '{':
 		b := &Batch{Received: 1}
+		b.Events = b.one[:0]
 		b.add(0, body[start:])
+		if len(b.Events) == 0 {
+			b.Events = nil
+		}
 		return b, nil
 	}
 	return nil, &DecodeError{Err: ErrShape, Offset: int64(start + 1),
@@ -94,7 +98,12 @@ func decodeArray(body []byte, open, maxEvents int) (*Batch, error) {
 		return nil, &DecodeError{Err: ErrTooManyEvents, Offset: int64(over + 1),
 			Detail: fmt.Sprintf("the array holds %d events, the limit is %d per request; raise limits.max_events_per_request in the exporter's config file", n, maxEvents)}
 	}
-	b := &Batch{Received: n, Events: make([]Event, 0, n)}
+	b := &Batch{Received: n}
+	if n == 1 {
+		b.Events = b.one[:0]
+	} else {
+		b.Events = make([]Event, 0, n)
+	}
 	i := 0
 	for start, end := range elements(body, open) {
 		b.add(i, body[start:end])

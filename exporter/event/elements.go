@@ -1,63 +1,74 @@
 package event
 
-import "iter"
+import (
+	"bytes"
+	"iter"
+)
 
 // elements yields the start and end offsets of each element of the JSON array that opens
-// at body[open]. The body must be valid JSON: the scan only tracks strings and nesting,
-// which is enough to find the commas that separate top-level elements without decoding
-// them. An element's end may include trailing white space.
+// at body[open]. The body must be valid JSON: the scan only skips strings and follows
+// nesting, which is enough to find where each top-level element ends without decoding it.
 func elements(body []byte, open int) iter.Seq2[int, int] {
 	return func(yield func(int, int) bool) {
-		s := scanner{start: -1}
-		for i := open; i < len(body); i++ {
-			if !s.step(body[i], i) {
-				continue
-			}
-			if s.start >= 0 && !yield(s.start, i) {
+		for i := skipSpace(body, open+1); i < len(body) && body[i] != ']'; {
+			end := valueEnd(body, i)
+			if !yield(i, end) {
 				return
 			}
-			if s.depth == 0 {
-				return
+			if i = skipSpace(body, end); i < len(body) && body[i] == ',' {
+				i = skipSpace(body, i+1)
 			}
-			s.start = -1
 		}
 	}
 }
 
-// scanner follows strings and nesting across the bytes of a valid JSON array.
-type scanner struct {
-	depth    int
-	inString bool
-	escaped  bool
-	start    int // offset of the current top-level element, or -1 between elements
+// valueEnd returns the end of the JSON value that starts at raw[i], which is valid.
+// Strings are skipped a quote at a time rather than a byte at a time: they are most
+// of an event.
+func valueEnd(raw []byte, i int) int {
+	depth := 0
+	for j := i; j < len(raw); j++ {
+		switch raw[j] {
+		case '"':
+			j = stringEnd(raw, j+1) - 1
+			if depth == 0 {
+				return j + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return j
+			}
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		case ',', ' ', '\t', '\r', '\n':
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return len(raw)
 }
 
-// step consumes byte c at offset i and reports whether it ends a top-level element.
-func (s *scanner) step(c byte, i int) bool {
-	if s.inString {
-		switch {
-		case s.escaped:
-			s.escaped = false
-		case c == '\\':
-			s.escaped = true
-		case c == '"':
-			s.inString = false
+// stringEnd returns the offset just past the quote that closes the string whose
+// contents start at raw[i]: the first quote after an even run of backslashes.
+func stringEnd(raw []byte, i int) int {
+	for {
+		k := bytes.IndexByte(raw[i:], '"')
+		if k < 0 {
+			return len(raw)
 		}
-		return false
+		q := i + k
+		slashes := 0
+		for q-1-slashes >= i && raw[q-1-slashes] == '\\' {
+			slashes++
+		}
+		if slashes%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
 	}
-	if s.depth == 1 && s.start < 0 && !isSpace(c) && c != ',' && c != ']' {
-		s.start = i
-	}
-	switch c {
-	case '"':
-		s.inString = true
-	case '[', '{':
-		s.depth++
-	case ']', '}':
-		s.depth--
-		return s.depth == 0
-	case ',':
-		return s.depth == 1
-	}
-	return false
 }

@@ -34,11 +34,13 @@ func decodeEvent(index int, raw []byte) (Event, *Rejection) {
 	f, ok := scanFields(raw)
 	if !ok {
 		// A fresh value: the scan's partial fields alias raw, and encoding/json would
-		// append into them, writing over the body it is reading.
-		f = fields{}
-		if json.Unmarshal(raw, &f) != nil {
+		// append into them, writing over the body it is reading. (A value of its own
+		// also keeps f, which the common path uses, off the heap.)
+		var fresh fields
+		if json.Unmarshal(raw, &fresh) != nil {
 			return ev, notObject(index, raw)
 		}
+		f = fresh
 	}
 	fe := f.fill(&ev)
 	if fe == nil {

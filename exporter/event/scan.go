@@ -23,7 +23,7 @@ func scanFields(raw []byte) (f fields, ok bool) {
 		i = skipSpace(raw, keyEnd+1) // the closing quote
 		i = skipSpace(raw, i+1)      // the colon
 		end := valueEnd(raw, i)
-		f.set(string(raw[keyStart:keyEnd]), raw[i:end])
+		f.set(string(raw[keyStart:keyEnd]), raw[i:end]) // no copy: the string does not escape
 		i = skipSpace(raw, end)
 	}
 	return f, true
@@ -41,46 +41,26 @@ func scanKey(raw []byte, i int) (start, end int, plain bool) {
 	return start, end, end < len(raw)
 }
 
-// valueEnd returns the end of the JSON value that starts at raw[i], which is valid.
-func valueEnd(raw []byte, i int) int {
-	depth, inString, escaped := 0, false, false
-	for j := i; j < len(raw); j++ {
-		c := raw[j]
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			if depth == 0 {
-				return j
-			}
-			depth--
-			if depth == 0 {
-				return j + 1
-			}
-		case depth == 0 && (c == ',' || isSpace(c)):
-			return j
-		}
-	}
-	return len(raw)
-}
-
 // set keeps a value under its field, as encoding/json would: keys match without
 // regard to case, and a later duplicate wins.
 func (f *fields) set(key string, val []byte) {
+	switch key { // the keys as SynthesisVR writes them, before any folding
+	case "uuid":
+		f.UUID = val
+		return
+	case "action":
+		f.Action = val
+		return
+	case "location":
+		f.Location = val
+		return
+	case "stations":
+		f.Stations = val
+		return
+	case "customerid":
+		f.CustomerID = val
+		return
+	}
 	switch {
 	case strings.EqualFold(key, "uuid"):
 		f.UUID = val
