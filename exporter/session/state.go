@@ -67,10 +67,10 @@ func (s *State) Apply(b Batch) []Outcome {
 func (s *State) apply(b Batch, c Change) Outcome {
 	o := Outcome{Change: c}
 	o.Change.Location, o.Folded = s.label(b, c.Location)
-	s.touchLocation(o.Change.Location, b.Now)
+	l := s.touchLocation(o.Change.Location, b.Now)
 	switch c.Action {
 	case ActionCreate:
-		s.create(&o, b.Now)
+		s.create(&o, l, b.Now)
 	case ActionDelete:
 		s.delete(&o, b.Now)
 	default:
@@ -90,7 +90,8 @@ func (s *State) label(b Batch, loc string) (string, bool) {
 	return OverflowLocation, true
 }
 
-func (s *State) create(o *Outcome, now time.Time) {
+// create starts the session of o at l, its location's stats.
+func (s *State) create(o *Outcome, l *LocationStats, now time.Time) {
 	c := o.Change
 	if old, ok := s.sessions[c.UUID]; ok {
 		// The newest stations value wins; the session keeps its first location.
@@ -106,7 +107,8 @@ func (s *State) create(o *Outcome, now time.Time) {
 	}
 	sess := Session{UUID: c.UUID, Location: c.Location, Stations: c.Stations, Started: now}
 	s.putSession(sess)
-	s.adjust(sess.Location, 1, sess.Stations)
+	l.Active++
+	l.Stations += sess.Stations
 	o.Result, o.Session = ResultApplied, sess
 }
 
@@ -178,12 +180,14 @@ func (s *State) adjust(loc string, sessions, stations int) {
 	s.markLocation(loc)
 }
 
-func (s *State) touchLocation(loc string, now time.Time) {
+// touchLocation records an event at loc and returns its stats, marked changed.
+func (s *State) touchLocation(loc string, now time.Time) *LocationStats {
 	l := s.location(loc)
 	if now.After(l.LastEvent) {
 		l.LastEvent = now
 	}
 	s.markLocation(loc)
+	return l
 }
 
 func (s *State) location(loc string) *LocationStats {
