@@ -84,35 +84,36 @@ func Decode(body []byte, maxEvents int) (*Batch, error) {
 		Detail: fmt.Sprintf("got %s; send a JSON array of event objects, or one event object", describe(body[start:]))}
 }
 
-// decodeArray decodes the valid JSON array that starts at body[open]. It counts the
-// elements before decoding any, so an oversized batch costs no allocations per event.
+// decodeArray decodes the valid JSON array that starts at body[open], in one pass. An
+// oversized batch stops at the first event past the limit, so it costs no more than a
+// full one.
 func decodeArray(body []byte, open, maxEvents int) (*Batch, error) {
-	n, over := 0, 0
-	for start := range elements(body, open) {
-		if n == maxEvents {
-			over = start
-		}
-		n++
-	}
-	if maxEvents > 0 && n > maxEvents {
-		return nil, &DecodeError{Err: ErrTooManyEvents, Offset: int64(over + 1),
-			Detail: fmt.Sprintf("the array holds %d events, the limit is %d per request; raise limits.max_events_per_request in the exporter's config file", n, maxEvents)}
-	}
-	b := &Batch{Received: n}
-	if n == 1 {
-		b.Events = b.one[:0]
-	} else {
-		b.Events = make([]Event, 0, n)
-	}
+	b := &Batch{}
+	b.Events = b.one[:0] // most bodies hold one event; append moves a longer list
 	i := 0
 	for start, end := range elements(body, open) {
+		if i == maxEvents && maxEvents > 0 {
+			return nil, tooManyEvents(body, open, start, maxEvents)
+		}
 		b.add(i, body[start:end])
 		i++
 	}
+	b.Received = i
 	if len(b.Events) == 0 {
 		b.Events = nil
 	}
 	return b, nil
+}
+
+// tooManyEvents is the error for the array at body[open] whose first event past the
+// limit starts at over.
+func tooManyEvents(body []byte, open, over, maxEvents int) error {
+	n := 0
+	for range elements(body, open) {
+		n++
+	}
+	return &DecodeError{Err: ErrTooManyEvents, Offset: int64(over + 1),
+		Detail: fmt.Sprintf("the array holds %d events, the limit is %d per request; raise limits.max_events_per_request in the exporter's config file", n, maxEvents)}
 }
 
 // add decodes the event at index and files it under Events, Ignored or Rejected.

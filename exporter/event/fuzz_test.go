@@ -28,6 +28,11 @@ func FuzzDecode(f *testing.F) {
 		b, err := Decode(body, maxEvents)
 		if err != nil {
 			checkDecodeError(t, body, b, err)
+			if errors.Is(err, ErrTooManyEvents) {
+				if n := countEvents(t, body); maxEvents <= 0 || n <= maxEvents {
+					t.Fatalf("Decode(%q, %d): too many events, but encoding/json counts %d", body, maxEvents, n)
+				}
+			}
 			return
 		}
 		if want := countEvents(t, body); b.Received != want {
