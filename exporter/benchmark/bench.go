@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
@@ -35,11 +36,18 @@ type Options struct {
 	Progress io.Writer
 }
 
+// Round is one throughput measurement, with the CPU time that each request cost the
+// server and the load generator over the measured part.
+type Round struct {
+	simulator.LoadResult
+	ServerCPU, LoadCPU time.Duration
+}
+
 // Throughput is one target at one number of connections.
 type Throughput struct {
 	Target      string
 	Connections int
-	Rounds      []simulator.LoadResult
+	Rounds      []Round
 	// Ratios are the requests/s of each round over the ceiling's in the same round.
 	Ratios []float64
 	Goal   float64 // 0: none
@@ -53,9 +61,9 @@ func (t Throughput) Ratio() float64 {
 }
 
 // Median returns the round with the median requests/s.
-func (t Throughput) Median() simulator.LoadResult {
+func (t Throughput) Median() Round {
 	rs := slices.Clone(t.Rounds)
-	slices.SortFunc(rs, func(a, b simulator.LoadResult) int {
+	slices.SortFunc(rs, func(a, b Round) int {
 		switch x, y := a.RequestsPerSecond(), b.RequestsPerSecond(); {
 		case x < y:
 			return -1
@@ -133,17 +141,37 @@ func (r *Results) throughput(ctx context.Context) error {
 	return r.steady(ctx, procs[slices.IndexFunc(targets, func(t Target) bool { return t.Name == "bolt" })])
 }
 
-// load sends one event per POST, as fast as the connections allow.
-func (r *Results) load(ctx context.Context, p *process, conns int, seed uint64) (simulator.LoadResult, error) {
+// load sends one event per POST, as fast as the connections allow, and reads the CPU
+// time of the server and of this process over the measured part.
+func (r *Results) load(ctx context.Context, p *process, conns int, seed uint64) (Round, error) {
 	o := r.Options
+	var mu sync.Mutex // the readings are taken on the load's own goroutine
+	var server, self time.Duration
+	readErr := errors.New("the measured part of the load never started")
 	res, err := simulator.RunLoad(ctx, simulator.LoadOptions{
 		URL: p.webhookURL(o.Env.Token), Duration: o.Duration, Warmup: o.Warmup,
 		Connections: conns, Locations: benchLocations(10), Sessions: 1000,
 		Seed: o.Seed + seed, Client: simulator.NewClient(conns),
+		Measuring: func() {
+			mu.Lock()
+			defer mu.Unlock()
+			server, readErr = p.cpu()
+			self = selfCPU()
+		},
 	})
+	if err != nil {
+		return Round{LoadResult: res}, err
+	}
+	serverEnd, endErr := p.cpu()
+	mu.Lock()
+	defer mu.Unlock()
+	if err := errors.Join(readErr, endErr); err != nil {
+		return Round{LoadResult: res}, err
+	}
+	n := time.Duration(max(res.Requests, 1))
 	// Requests that failed are reported beside the figures, not fatal: on a shared
 	// machine a stalled disk can make bolt answer 503, and that is a finding.
-	return res, err
+	return Round{LoadResult: res, ServerCPU: (serverEnd - server) / n, LoadCPU: (selfCPU() - self) / n}, nil
 }
 
 // steady sends SteadyRate events/s to bolt on a fixed schedule.

@@ -149,6 +149,41 @@ func (p *process) rss() (int64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", p.cmd.Process.Pid)
 }
 
+// userHZ is the unit of the CPU times in /proc/<pid>/stat: fixed at 100 by the
+// kernel's ABI, whatever its internal tick rate.
+const userHZ = 100
+
+// cpu returns the CPU time (user and system, every thread) the child has used, from
+// /proc (Linux only), to a hundredth of a second.
+func (p *process) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading the CPU time of %s: %w", p.name, err)
+	}
+	// The command name, in parentheses, may hold spaces; the fields after it do not.
+	_, rest, ok := bytes.Cut(b, []byte(") "))
+	f := strings.Fields(string(rest))
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("reading the CPU time of %s: unexpected /proc/%d/stat", p.name, p.cmd.Process.Pid)
+	}
+	// utime and stime are the 14th and 15th fields; rest starts at the 3rd.
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("reading the CPU time of %s: %w", p.name, err)
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ, nil
+}
+
+// selfCPU returns the CPU time this process (the load generator) has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // webhookURL is the receiver's URL on this child.
 func (p *process) webhookURL(token string) string { return p.base + "/webhook/" + token }
 

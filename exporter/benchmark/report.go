@@ -50,7 +50,7 @@ func (r *Results) reportThroughput(w io.Writer) int {
 	}
 	fmt.Fprintln(w, "; ceiling = bare gin handler reading the body and answering 204:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "server\tconnections\trequests/s\tp50\tp99\tfailed\tratio to ceiling\ttarget\tmet\t")
+	fmt.Fprintln(tw, "server\tconnections\trequests/s\tp50\tp99\tfailed\tCPU/request: server\tload\tratio to ceiling\ttarget\tmet\t")
 	missed := 0
 	for _, t := range r.Throughput {
 		m := t.Median()
@@ -65,7 +65,8 @@ func (r *Results) reportThroughput(w io.Writer) int {
 				missed++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%d\t%.2f\t%s\t%s\t\n", t.Target, t.Connections, rps, msf(m.Latency.P50), msf(m.Latency.P99), t.failed(), ratio, target, met)
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%d\t%s\t%s\t%.2f\t%s\t%s\t\n", t.Target, t.Connections, rps, msf(m.Latency.P50), msf(m.Latency.P99), t.failed(),
+			usf(m.ServerCPU), usf(m.LoadCPU), ratio, target, met)
 	}
 	tw.Flush()
 	return missed
@@ -90,6 +91,8 @@ func row(w io.Writer, name, figure, target string, met bool) int {
 func msf(d time.Duration) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", float64(d)/1e6), "0"), ".") + " ms"
 }
+
+func usf(d time.Duration) string { return fmt.Sprintf("%.0f us", float64(d)/1e3) }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 

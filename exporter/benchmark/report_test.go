@@ -3,6 +3,8 @@ package benchmark
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -11,15 +13,16 @@ import (
 )
 
 // result is a throughput round of rps requests per second.
-func result(rps int, failed int) simulator.LoadResult {
-	return simulator.LoadResult{Requests: rps, Elapsed: time.Second,
-		Codes: map[int]int{http.StatusOK: rps - failed, http.StatusServiceUnavailable: failed}}
+func result(rps int, failed int) Round {
+	return Round{LoadResult: simulator.LoadResult{Requests: rps, Elapsed: time.Second,
+		Codes: map[int]int{http.StatusOK: rps - failed, http.StatusServiceUnavailable: failed}},
+		ServerCPU: time.Second / time.Duration(rps), LoadCPU: 40 * time.Microsecond}
 }
 
 func results(memory, bolt float64, failed int, scrape time.Duration) *Results {
 	th := func(name string, rps float64, goal float64, failed int) Throughput {
 		return Throughput{Target: name, Connections: 50, Goal: goal,
-			Rounds: []simulator.LoadResult{result(int(rps), failed)}, Ratios: []float64{rps / 10000}}
+			Rounds: []Round{result(int(rps), failed)}, Ratios: []float64{rps / 10000}}
 	}
 	return &Results{
 		Options:    Options{SteadyRate: 1000, Duration: time.Second, Rounds: 1},
@@ -36,6 +39,7 @@ func TestReportCountsMissedTargets(t *testing.T) {
 		line   string
 	}{
 		"all met":                {r: results(9000, 5000, 0, 5*time.Millisecond), missed: 0, line: "All targets met."},
+		"CPU per request":        {r: results(9000, 5000, 0, 5*time.Millisecond), missed: 0, line: "111 us  40 us"},
 		"bolt under its share":   {r: results(9000, 3000, 0, 5*time.Millisecond), missed: 1, line: "0.30  >= 0.40   NO"},
 		"bolt failing requests":  {r: results(9000, 5000, 3, 5*time.Millisecond), missed: 1, line: "1 targets missed."},
 		"a slow scrape":          {r: results(9000, 5000, 0, 30*time.Millisecond), missed: 1, line: "30 ms"},
@@ -59,5 +63,35 @@ func TestCeilingReadsTheBodyAndAnswers204(t *testing.T) {
 	Ceiling().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/webhook/x", strings.NewReader(`[{"uuid":"a"}]`)))
 	if w.Code != http.StatusNoContent {
 		t.Errorf("status %d, want 204", w.Code)
+	}
+}
+
+// TestCPUReadsProc reads this test's own process through /proc, as the bench reads a
+// child's, after burning some CPU, and compares it with getrusage.
+func TestCPUReadsProc(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here: the bench reads CPU times on Linux only")
+	}
+	self, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &process{name: "self", cmd: &exec.Cmd{Process: self}}
+	before, err := p.cpu()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Busy until getrusage counts 200 ms more, however loaded the machine.
+	start := selfCPU()
+	for deadline := time.Now().Add(20 * time.Second); selfCPU()-start < 200*time.Millisecond && time.Now().Before(deadline); {
+	}
+	rusage := selfCPU() - start
+	after, err := p.cpu()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// /proc counts in hundredths of a second, and other goroutines of the test ran too.
+	if used := after - before; used < rusage-20*time.Millisecond || used > rusage+100*time.Millisecond {
+		t.Errorf("/proc says %s used while getrusage counted %s", used, rusage)
 	}
 }

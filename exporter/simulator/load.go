@@ -39,6 +39,9 @@ type LoadOptions struct {
 	// Model, when set, records what was sent and answered.
 	Model  *Model
 	Client *http.Client
+	// Measuring, when set, is called once as the measured part starts (after the
+	// warm-up), so that a caller can take its own readings over the same span.
+	Measuring func()
 }
 
 // Validate reports options that cannot run.
@@ -178,6 +181,7 @@ func (l *load) startClock(ctx context.Context) *atomic.Pointer[time.Time] {
 		go func() {
 			select {
 			case <-time.After(l.o.Warmup):
+				l.measuring()
 				t := time.Now()
 				p.Store(&t)
 				l.measured.Store(true)
@@ -185,9 +189,16 @@ func (l *load) startClock(ctx context.Context) *atomic.Pointer[time.Time] {
 			}
 		}()
 	} else {
+		l.measuring()
 		l.measured.Store(true)
 	}
 	return &p
+}
+
+func (l *load) measuring() {
+	if l.o.Measuring != nil {
+		l.o.Measuring()
+	}
 }
 
 // take trims a batch to the events still to send in a counted run.

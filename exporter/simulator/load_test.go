@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,6 +110,52 @@ func TestLoadAtAFixedRate(t *testing.T) {
 	if res.Elapsed < 190*time.Millisecond {
 		t.Errorf("200 events at 1000/s took %s: the rate was not held", res.Elapsed)
 	}
+}
+
+// TestMeasuringMarksTheMeasuredPart has a timed run with a warm-up tell when its
+// measured part starts, once: the requests before it are not in the result.
+func TestMeasuringMarksTheMeasuredPart(t *testing.T) {
+	base := receiver(t)
+	var calls atomic.Int32
+	var served atomic.Int64
+	counting := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			served.Add(1)
+			next.ServeHTTP(w, r)
+		})
+	}
+	proxy := httptest.NewServer(counting(httputil.NewSingleHostReverseProxy(mustParse(t, base))))
+	t.Cleanup(proxy.Close)
+	var atMeasuring int64
+	start := time.Now()
+	var startedAfter time.Duration
+	res, err := RunLoad(context.Background(), LoadOptions{
+		URL: proxy.URL + "/webhook/" + testToken, Duration: 300 * time.Millisecond, Warmup: 200 * time.Millisecond,
+		Connections: 2, Locations: []string{"A"}, Sessions: 10, Seed: 1,
+		Measuring: func() {
+			if calls.Add(1) == 1 {
+				atMeasuring, startedAfter = served.Load(), time.Since(start)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 || startedAfter < 200*time.Millisecond {
+		t.Fatalf("Measuring called %d times, first after %s; want once, after the 200 ms warm-up", calls.Load(), startedAfter)
+	}
+	// A request on its way at that moment may count: one per connection.
+	if atMeasuring == 0 || int64(res.Requests) > served.Load()-atMeasuring+2 {
+		t.Errorf("%d requests served before Measuring, %d after, yet %d counted", atMeasuring, served.Load()-atMeasuring, res.Requests)
+	}
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func TestLoadOptionsAreValidated(t *testing.T) {
