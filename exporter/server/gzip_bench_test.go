@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	stdgzip "compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"testing"
@@ -15,9 +16,9 @@ import (
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 )
 
-// bigExposition is the OpenMetrics exposition of 1,000 locations with sessions
-// started and ended at each, as issue 8 sizes a scrape.
-func bigExposition(b *testing.B) []byte {
+// bigRegistry holds 1,000 locations with sessions started and ended at each, as
+// issue 8 sizes a scrape.
+func bigRegistry(b *testing.B) *collector.Registry {
 	b.Helper()
 	store := storeOf{}
 	reg := collector.NewRegistry()
@@ -33,7 +34,12 @@ func bigExposition(b *testing.B) []byte {
 			{Change: session.Change{UUID: loc, Action: session.ActionDelete, Location: loc}, Result: session.ResultApplied, Session: sess, Ended: start.Add(time.Duration(l) * time.Second)},
 		})
 	}
-	write, err := reg.Expose(nil)
+	return reg
+}
+
+// bigExposition is bigRegistry's OpenMetrics exposition.
+func bigExposition(b *testing.B) []byte {
+	write, err := bigRegistry(b).Expose(nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,4 +82,48 @@ func BenchmarkGzip(b *testing.B) {
 			b.ReportMetric(float64(out.Len()), "gzip-bytes")
 		})
 	}
+}
+
+// BenchmarkScrapeGzip writes the exposition of bigRegistry through gzip, as a
+// scrape does, with the gzip in turn with the writing (as before) and on the
+// pipeline's goroutine beside it (as now), alternating, so that both see the same
+// machine: wall time per scrape of each, and pipelined/sequential.
+//
+//	go test ./exporter/server -run '^$' -bench ScrapeGzip
+func BenchmarkScrapeGzip(b *testing.B) {
+	reg := bigRegistry(b)
+	format := expfmt.NewFormat(expfmt.TypeOpenMetrics)
+	gz, _ := gzip.NewWriterLevel(io.Discard, gzipLevel)
+	scrape := func(pipelined bool) {
+		write, err := reg.Expose(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		gz.Reset(io.Discard)
+		var out io.Writer = gz
+		var p *pipeline
+		if pipelined {
+			p = newPipeline(gz)
+			out = p
+		}
+		err = write(out, format)
+		if p != nil {
+			err = errors.Join(err, p.Close())
+		}
+		if err := errors.Join(err, gz.Close()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var took [2]time.Duration
+	for b.Loop() {
+		for i, pipelined := range []bool{false, true} {
+			start := time.Now()
+			scrape(pipelined)
+			took[i] += time.Since(start)
+		}
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) / 1000 }
+	b.ReportMetric(ms(took[0]), "sequential-ms/scrape")
+	b.ReportMetric(ms(took[1]), "pipelined-ms/scrape")
+	b.ReportMetric(float64(took[1])/float64(took[0]), "pipelined/sequential")
 }

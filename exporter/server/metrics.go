@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -99,20 +100,27 @@ func (x *exposition) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Add("Vary", "Accept")
 	h.Add("Vary", "Accept-Encoding")
 	h.Set("Content-Type", string(format))
-	var out io.Writer = w
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		h.Set("Content-Encoding", "gzip")
-		gz := gzipPool.Get().(*gzip.Writer)
-		gz.Reset(w)
-		defer func() {
-			_ = gz.Close()
-			gz.Reset(nil)
-			gzipPool.Put(gz)
-		}()
-		out = gz
+	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if err := write(w, format); err != nil {
+			// The status is sent; all that is left is to stop and say why.
+			x.logger.Error("Writing metrics failed", "err", err)
+		}
+		return
 	}
-	if err := write(out, format); err != nil {
-		// The status is sent; all that is left is to stop and say why.
+	h.Set("Content-Encoding", "gzip")
+	gz := gzipPool.Get().(*gzip.Writer)
+	gz.Reset(w)
+	defer func() {
+		gz.Reset(nil)
+		gzipPool.Put(gz)
+	}()
+	// gzip runs on the pipeline's goroutine while the exposition is written.
+	p := newPipeline(gz)
+	if err = write(p, format); errors.Is(err, errPipeline) {
+		err = nil // Close says why
+	}
+	err = errors.Join(err, p.Close(), gz.Close())
+	if err != nil {
 		x.logger.Error("Writing metrics failed", "err", err)
 	}
 }
