@@ -28,7 +28,7 @@ func addBench(app *kingpin.Application) registered {
 	cmd.Flag("duration", "Each throughput measurement.").Default("2s").DurationVar(&o.Duration)
 	cmd.Flag("warmup", "Load sent before each throughput measurement, not counted.").Default("500ms").DurationVar(&o.Warmup)
 	cmd.Flag("connections", "Concurrent connections of the throughput measurements (repeatable).").Default("10", "50").IntsVar(&o.Connections)
-	cmd.Flag("rounds", "Rounds of throughput measurements, every server in turn in each, so that all see the same noise; the median is reported.").Default("5").IntVar(&o.Rounds)
+	cmd.Flag("rounds", "Rounds of throughput measurements, every server in turn in each, so that all see the same noise; the median is reported.").Default("7").IntVar(&o.Rounds)
 	cmd.Flag("steady.rate", "Events per second of the steady run on bolt.").Default("1000").Float64Var(&o.SteadyRate)
 	cmd.Flag("steady.duration", "How long the steady run lasts.").Default("10s").DurationVar(&o.SteadyDuration)
 	cmd.Flag("state.locations", "Locations of the state for the scrape, RSS and start-up measures.").Default("1000").IntVar(&o.StateLocations)

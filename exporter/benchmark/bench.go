@@ -125,20 +125,50 @@ func (r *Results) throughput(ctx context.Context) error {
 	}
 	for round := range o.Rounds {
 		for ci, c := range o.Connections {
-			for ti, t := range targets {
+			// The ceiling is measured before and after the others, and each ratio is
+			// taken to the mean of the two, so that a machine getting faster or slower
+			// during the round favours no one.
+			order := make([]int, 0, len(targets)+1)
+			for ti := range targets {
+				order = append(order, ti)
+			}
+			order = append(order, 0) // the ceiling again
+			got := make([][]Round, len(targets))
+			for _, ti := range order {
 				res, err := r.load(ctx, procs[ti], c, uint64(round*100+ci))
 				if err != nil {
-					return fmt.Errorf("%s at %d connections: %w", t.Name, c, err)
+					return fmt.Errorf("%s at %d connections: %w", targets[ti].Name, c, err)
 				}
-				fmt.Fprintf(o.Progress, "round %d, %-8s %2d connections: %s\n", round+1, t.Name, c, res)
+				fmt.Fprintf(o.Progress, "round %d, %-8s %2d connections: %s\n", round+1, targets[ti].Name, c, res)
+				got[ti] = append(got[ti], res)
+			}
+			ratios := roundRatios(got)
+			for ti := range targets {
 				th := &r.Throughput[ci*len(targets)+ti]
-				th.Rounds = append(th.Rounds, res)
-				ceiling := r.Throughput[ci*len(targets)].Rounds[round]
-				th.Ratios = append(th.Ratios, res.RequestsPerSecond()/ceiling.RequestsPerSecond())
+				th.Rounds = append(th.Rounds, got[ti]...)
+				th.Ratios = append(th.Ratios, ratios[ti]...)
 			}
 		}
 	}
 	return r.steady(ctx, procs[slices.IndexFunc(targets, func(t Target) bool { return t.Name == "bolt" })])
+}
+
+// roundRatios are the ratios of one round's measurements, got[target], the ceiling
+// first with its measurements before and after the others: each requests/s over the
+// mean of the ceiling's two.
+func roundRatios(got [][]Round) [][]float64 {
+	var sum float64
+	for _, c := range got[0] {
+		sum += c.RequestsPerSecond()
+	}
+	ceiling := sum / float64(len(got[0]))
+	out := make([][]float64, len(got))
+	for ti, rounds := range got {
+		for _, res := range rounds {
+			out[ti] = append(out[ti], res.RequestsPerSecond()/ceiling)
+		}
+	}
+	return out
 }
 
 // load sends one event per POST, as fast as the connections allow, and reads the CPU

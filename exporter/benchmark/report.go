@@ -46,9 +46,9 @@ func (r *Results) reportThroughput(w io.Writer) int {
 	o := r.Options
 	fmt.Fprintf(w, "Throughput, one event per POST, closed loop, %s per measurement after %s warm-up", o.Duration, o.Warmup)
 	if o.Rounds > 1 {
-		fmt.Fprintf(w, ", %d rounds taking turns (median round; ratios within a round)", o.Rounds)
+		fmt.Fprintf(w, ", %d rounds taking turns (median round; median ratio)", o.Rounds)
 	}
-	fmt.Fprintln(w, "; ceiling = bare gin handler reading the body and answering 204:")
+	fmt.Fprintln(w, "; ceiling = bare gin handler reading the body and answering 204, measured before and after the others in each round, each ratio taken to the mean of the two:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "server\tconnections\trequests/s\tp50\tp99\tfailed\tCPU/request: server\tload\tratio to ceiling\ttarget\tmet\t")
 	missed := 0

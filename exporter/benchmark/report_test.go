@@ -95,3 +95,18 @@ func TestCPUReadsProc(t *testing.T) {
 		t.Errorf("/proc says %s used while getrusage counted %s", used, rusage)
 	}
 }
+
+// TestRatiosToTheCeilingBeforeAndAfter takes a round where the machine slowed down
+// evenly: the ceiling did 12,000 requests/s before and 8,000 after, and a store
+// measured in between did 8,000; its ratio is to the mean of the two, 0.8.
+func TestRatiosToTheCeilingBeforeAndAfter(t *testing.T) {
+	got := roundRatios([][]Round{{result(12000, 0), result(8000, 0)}, {result(8000, 0)}, {result(2000, 0)}})
+	want := [][]float64{{1.2, 0.8}, {0.8}, {0.2}}
+	for ti := range want {
+		for i := range want[ti] {
+			if d := got[ti][i] - want[ti][i]; d > 1e-9 || d < -1e-9 {
+				t.Fatalf("ratios %v, want %v", got, want)
+			}
+		}
+	}
+}
