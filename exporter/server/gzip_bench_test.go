@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 
 // bigRegistry holds 1,000 locations with sessions started and ended at each, as
 // issue 8 sizes a scrape.
-func bigRegistry(b *testing.B) *collector.Registry {
+func bigRegistry(b testing.TB) *collector.Registry {
 	b.Helper()
 	store := storeOf{}
 	reg := collector.NewRegistry()
@@ -126,4 +127,37 @@ func BenchmarkScrapeGzip(b *testing.B) {
 	b.ReportMetric(ms(took[0]), "sequential-ms/scrape")
 	b.ReportMetric(ms(took[1]), "pipelined-ms/scrape")
 	b.ReportMetric(float64(took[1])/float64(took[0]), "pipelined/sequential")
+}
+
+// TestGzipScrapeOnOneAndTwoThreads scrapes a large exposition gzipped, on one thread
+// (gzip in turn with the writing) and on two (through the pipeline), and wants what
+// an uncompressed scrape of the same state gives.
+func TestGzipScrapeOnOneAndTwoThreads(t *testing.T) {
+	h := MetricsHandler(Options{Gatherer: bigRegistry(t), Logger: discard})
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	header := map[string]string{"Accept": prometheusAccept}
+	// The process collector's figures move between scrapes; the locations' do not.
+	locations := func(b []byte) []byte {
+		var out []byte
+		for line := range bytes.Lines(b) {
+			if bytes.Contains(line, []byte(`location="`)) {
+				out = append(out, line...)
+			}
+		}
+		return out
+	}
+	plain := locations(get(h, "/metrics", header).Body.Bytes())
+	if len(plain) < 1<<20 {
+		t.Fatalf("the exposition has %d bytes of locations, too few to take many blocks", len(plain))
+	}
+	for _, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		w := get(h, "/metrics", map[string]string{"Accept": prometheusAccept, "Accept-Encoding": "gzip"})
+		if w.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("GOMAXPROCS %d: not gzipped", procs)
+		}
+		if got := locations(unzipped(t, w)); !bytes.Equal(got, plain) {
+			t.Errorf("GOMAXPROCS %d: the gzipped scrape differs from the plain one (%d bytes, want %d)", procs, len(got), len(plain))
+		}
+	}
 }
