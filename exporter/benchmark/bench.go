@@ -81,6 +81,8 @@ type Results struct {
 	Throughput []Throughput
 	Steady     simulator.LoadResult
 	State      StateResults
+	// Skipped says which targets could not run here, and why.
+	Skipped []string
 }
 
 // Run measures, in one run: throughput of every target against the ceiling, a
@@ -100,7 +102,15 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 
 func (r *Results) throughput(ctx context.Context) error {
 	o := r.Options
-	targets := Targets()
+	var targets []Target
+	for _, t := range Targets() {
+		if err := t.available(); err != nil {
+			r.Skipped = append(r.Skipped, fmt.Sprintf("%s left out: %v", t.Name, err))
+			fmt.Fprintf(o.Progress, "%s left out: %v\n", t.Name, err)
+			continue
+		}
+		targets = append(targets, t)
+	}
 	procs := make([]*process, len(targets))
 	defer func() {
 		for _, p := range procs {

@@ -31,6 +31,8 @@ type process struct {
 	err  error
 	// Started is how long the child took from its start to answering /-/ready 200.
 	Started time.Duration
+	// companions are children it needs (a redis-server), ended after it.
+	companions []*exec.Cmd
 }
 
 // syncBuffer collects a child's output; it is safe for concurrent use.
@@ -116,6 +118,7 @@ func (p *process) stop() error {
 	}
 	select {
 	case <-p.done:
+		p.endCompanions()
 		return nil
 	case <-time.After(readyTimeout):
 		p.kill()
@@ -123,13 +126,22 @@ func (p *process) stop() error {
 	}
 }
 
-// kill ends the child at once (cleanup after a failure).
+// kill ends the child at once (cleanup after a failure), then its companions.
 func (p *process) kill() {
 	_ = p.cmd.Process.Kill()
 	select {
 	case <-p.done:
 	case <-time.After(readyTimeout):
 	}
+	p.endCompanions()
+}
+
+func (p *process) endCompanions() {
+	for _, c := range p.companions {
+		_ = c.Process.Kill()
+		_ = c.Wait()
+	}
+	p.companions = nil
 }
 
 // rss returns the child's resident set size in bytes, from /proc (Linux only).

@@ -69,6 +69,9 @@ func (r *Results) reportThroughput(w io.Writer) int {
 			usf(m.ServerCPU), usf(m.LoadCPU), ratio, target, met)
 	}
 	tw.Flush()
+	for _, s := range r.Skipped {
+		fmt.Fprintln(w, s)
+	}
 	return missed
 }
 

@@ -32,6 +32,11 @@ func results(memory, bolt float64, failed int, scrape time.Duration) *Results {
 	}
 }
 
+func skipped(r *Results, why string) *Results {
+	r.Skipped = append(r.Skipped, why)
+	return r
+}
+
 func TestReportCountsMissedTargets(t *testing.T) {
 	cases := map[string]struct {
 		r      *Results
@@ -44,6 +49,7 @@ func TestReportCountsMissedTargets(t *testing.T) {
 		"bolt failing requests":  {r: results(9000, 5000, 3, 5*time.Millisecond), missed: 1, line: "1 targets missed."},
 		"a slow scrape":          {r: results(9000, 5000, 0, 30*time.Millisecond), missed: 1, line: "30 ms"},
 		"memory and bolt missed": {r: results(5000, 1000, 0, 5*time.Millisecond), missed: 2, line: "2 targets missed."},
+		"a target left out":      {r: skipped(results(9000, 5000, 0, 5*time.Millisecond), "redis left out: redis-server is not installed"), missed: 0, line: "redis left out: redis-server is not installed"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -108,5 +114,18 @@ func TestRatiosToTheCeilingBeforeAndAfter(t *testing.T) {
 				t.Fatalf("ratios %v, want %v", got, want)
 			}
 		}
+	}
+}
+
+func TestTargetNeedsItsProgram(t *testing.T) {
+	missing := Target{Name: "x", Needs: "no-such-program-for-synthesisvr", Install: "apt-get install it"}
+	if err := missing.available(); err == nil || !strings.Contains(err.Error(), "apt-get install it") {
+		t.Errorf("available() = %v, want an error with the install hint", err)
+	}
+	if err := (Target{Name: "y", Needs: "sh"}).available(); err != nil {
+		t.Errorf("sh is on PATH, yet: %v", err)
+	}
+	if err := (Target{Name: "z"}).available(); err != nil {
+		t.Errorf("a target that needs nothing: %v", err)
 	}
 }

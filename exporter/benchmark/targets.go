@@ -1,6 +1,9 @@
 package benchmark
 
 import (
+	"fmt"
+	"net"
+	"os/exec"
 	"path/filepath"
 )
 
@@ -14,6 +17,20 @@ type Target struct {
 	// Start starts the server with its files in dir, a fresh folder; the webhook takes
 	// env.Token.
 	Start func(env *Env, dir string) (*process, error)
+	// Needs names a program the target runs beside the exporter; without it on PATH
+	// the target is left out, and the run says so.
+	Needs, Install string
+}
+
+// available says why the target cannot run here, or nil.
+func (t Target) available() error {
+	if t.Needs == "" {
+		return nil
+	}
+	if _, err := exec.LookPath(t.Needs); err != nil {
+		return fmt.Errorf("%s is not installed (%s)", t.Needs, t.Install)
+	}
+	return nil
 }
 
 // Env is what targets are started with.
@@ -32,7 +49,37 @@ func Targets() []Target {
 		{Name: "ceiling", Start: startCeiling},
 		{Name: "memory", Goals: map[int]float64{10: 0.75, 50: 0.75}, Start: exporterWith("memory")},
 		{Name: "bolt", Goals: map[int]float64{10: 0.15, 50: 0.40}, Start: exporterWith("bolt")},
+		// The issue sets no target for Redis; its figures are for comparison.
+		{Name: "redis", Start: exporterOnRedis, Needs: "redis-server", Install: "Debian: apt-get install redis-server"},
 	}
+}
+
+// exporterOnRedis starts a redis-server of its own, with its files in dir and the
+// persistence README recommends (append-only file, fsync every second), and the
+// exporter on it.
+func exporterOnRedis(env *Env, dir string) (*process, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	redis := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--dir", dir,
+		"--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning")
+	log := &syncBuffer{}
+	redis.Stdout, redis.Stderr = log, log
+	if err := redis.Start(); err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	// The exporter is ready only once Redis answers it, so its wait covers both.
+	p, err := startExporter(env, "exporter/redis", filepath.Join(dir, "synthesisvr.db"),
+		"--storage.backend=redis", "--storage.redis.url=redis://"+addr+"/0")
+	if err != nil {
+		_ = redis.Process.Kill()
+		_ = redis.Wait()
+		return nil, fmt.Errorf("%w\nredis-server: %s", err, log.String())
+	}
+	p.companions = append(p.companions, redis)
+	return p, nil
 }
 
 func startCeiling(env *Env, _ string) (*process, error) {
