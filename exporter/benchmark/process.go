@@ -136,10 +136,22 @@ func (p *process) kill() {
 	p.endCompanions()
 }
 
+// endCompanions stops the companions with SIGTERM (redis-server then ends an
+// append-only-file rewrite child of its own too), SIGKILL after a while.
 func (p *process) endCompanions() {
 	for _, c := range p.companions {
-		_ = c.Process.Kill()
-		_ = c.Wait()
+		_ = c.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() {
+			_ = c.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(readyTimeout):
+			_ = c.Process.Kill()
+			<-done
+		}
 	}
 	p.companions = nil
 }
@@ -165,24 +177,39 @@ func (p *process) rss() (int64, error) {
 // kernel's ABI, whatever its internal tick rate.
 const userHZ = 100
 
-// cpu returns the CPU time (user and system, every thread) the child has used, from
+// cpu returns the CPU time (user and system, every thread) the child and its
+// companions (Redis does the work of the exporter's Lua scripts) have used, from
 // /proc (Linux only), to a hundredth of a second.
 func (p *process) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	total, err := cpuOf(p.cmd.Process.Pid)
+	for _, c := range p.companions {
+		d, cerr := cpuOf(c.Process.Pid)
+		total, err = total+d, errors.Join(err, cerr)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("reading the CPU time of %s: %w", p.name, err)
 	}
-	// The command name, in parentheses, may hold spaces; the fields after it do not.
-	_, rest, ok := bytes.Cut(b, []byte(") "))
-	f := strings.Fields(string(rest))
-	if !ok || len(f) < 13 {
-		return 0, fmt.Errorf("reading the CPU time of %s: unexpected /proc/%d/stat", p.name, p.cmd.Process.Pid)
+	return total, nil
+}
+
+// cpuOf reads a process's CPU time from /proc/<pid>/stat.
+func cpuOf(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
 	}
-	// utime and stime are the 14th and 15th fields; rest starts at the 3rd.
+	// The command name, in parentheses, may hold spaces and parentheses; the fields
+	// after its last closing one do not.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	// utime and stime are the 14th and 15th fields; f starts at the 3rd.
 	utime, err1 := strconv.ParseInt(f[11], 10, 64)
 	stime, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("reading the CPU time of %s: %w", p.name, err)
+		return 0, err
 	}
 	return time.Duration(utime+stime) * time.Second / userHZ, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"time"
 )
 
 // Target is one server that takes the throughput load: the ceiling, or the exporter
@@ -67,6 +68,8 @@ func exporterOnRedis(env *Env, dir string) (*process, error) {
 		"--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning")
 	log := &syncBuffer{}
 	redis.Stdout, redis.Stderr = log, log
+	// A rewrite child of Redis could hold the output pipe open after Redis ended.
+	redis.WaitDelay = 2 * time.Second
 	if err := redis.Start(); err != nil {
 		return nil, fmt.Errorf("start redis-server: %w", err)
 	}

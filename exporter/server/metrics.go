@@ -125,6 +125,8 @@ func (x *exposition) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		// gzip runs on the pipeline's goroutine while the exposition is written.
 		p := newPipeline(gz)
+		// Even when write panics, the pipeline ends before gz goes back to the pool.
+		defer p.Close()
 		if err = write(p, format); errors.Is(err, errPipeline) {
 			err = nil // Close says why
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 )
 
@@ -22,6 +23,7 @@ type pipeline struct {
 	done   chan struct{}
 	failed atomic.Bool
 	err    error // the first write error; read only after done is closed
+	closed sync.Once
 }
 
 // errPipeline ends a scrape whose writing on failed; Close says why.
@@ -65,8 +67,9 @@ func (p *pipeline) Write(b []byte) (int, error) {
 }
 
 // Close waits until everything written is written on, and returns the first error.
+// It may be called again, and returns the same.
 func (p *pipeline) Close() error {
-	close(p.blocks)
+	p.closed.Do(func() { close(p.blocks) })
 	<-p.done
 	return p.err
 }

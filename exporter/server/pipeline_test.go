@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 )
 
 // slowWriter keeps what it is given, failing once it holds limit bytes (0: never).
@@ -65,5 +70,57 @@ func TestPipelineStopsOnTheFirstError(t *testing.T) {
 	}
 	if out.buf.Len() > 10000 {
 		t.Errorf("%d bytes were written past the failure", out.buf.Len())
+	}
+}
+
+// TestPipelineCloseTwice is the deferred Close after the one that reports.
+func TestPipelineCloseTwice(t *testing.T) {
+	out := &slowWriter{}
+	p := newPipeline(out)
+	if _, err := p.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(p.Close(), p.Close()); err != nil || out.buf.String() != "x" {
+		t.Fatalf("Close twice: %v, wrote %q", err, out.buf.String())
+	}
+}
+
+// panickingExposer writes several blocks of a scrape, then panics.
+type panickingExposer struct{ prometheus.Gatherer }
+
+func (panickingExposer) Writes(expfmt.Format) bool { return true }
+
+func (panickingExposer) Expose([]string) (func(io.Writer, expfmt.Format) error, error) {
+	return func(w io.Writer, _ expfmt.Format) error {
+		block := bytes.Repeat([]byte("x"), 64<<10)
+		for range 4 {
+			if _, err := w.Write(block); err != nil {
+				return err
+			}
+		}
+		panic("a collector went wrong")
+	}, nil
+}
+
+// TestScrapePanicEndsThePipeline has a scrape panic halfway on two threads: the
+// panic reaches the caller (gin's recovery in the exporter), and the pipeline's
+// goroutine ends (goleak, in TestMain, fails the package otherwise).
+func TestScrapePanicEndsThePipeline(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	h := MetricsHandler(Options{Gatherer: panickingExposer{prometheus.NewRegistry()}, Logger: discard})
+	panicked := func() (p any) {
+		defer func() { p = recover() }()
+		get(h, "/metrics", map[string]string{"Accept": prometheusAccept, "Accept-Encoding": "gzip"})
+		return nil
+	}()
+	if panicked == nil {
+		t.Fatal("the scrape's panic did not reach the caller")
+	}
+	// The pooled gzip writer went back only after the pipeline ended: a scrape now
+	// uses it without a race (-race checks).
+	w := get(MetricsHandler(Options{Gatherer: exporterRegistry(), Logger: discard}), "/metrics",
+		map[string]string{"Accept": prometheusAccept, "Accept-Encoding": "gzip"})
+	if !bytes.Contains(unzipped(t, w), []byte("synthesisvr_sessions_active")) {
+		t.Errorf("the scrape after the panic is wrong: %d %q", w.Code, w.Body.String())
 	}
 }

@@ -129,7 +129,9 @@ func writeAnswer(w gin.ResponseWriter, code int, a *Answer) {
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(code)
 	_, _ = w.Write(*buf)
-	answerBufs.Put(buf)
+	if cap(*buf) <= 4<<10 { // an answer with many rejections is not kept
+		answerBufs.Put(buf)
+	}
 }
 
 // NotFound answers exactly like an unknown route, so that a wrong token gives no
