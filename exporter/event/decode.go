@@ -73,11 +73,7 @@ func Decode(body []byte, maxEvents int) (*Batch, error) {
 		return decodeArray(body, start, maxEvents)
 	case '{':
 		b := &Batch{Received: 1}
-		b.Events = b.one[:0]
 		b.add(0, body[start:])
-		if len(b.Events) == 0 {
-			b.Events = nil
-		}
 		return b, nil
 	}
 	return nil, &DecodeError{Err: ErrShape, Offset: int64(start + 1),
@@ -89,7 +85,6 @@ func Decode(body []byte, maxEvents int) (*Batch, error) {
 // full one.
 func decodeArray(body []byte, open, maxEvents int) (*Batch, error) {
 	b := &Batch{}
-	b.Events = b.one[:0] // most bodies hold one event; append moves a longer list
 	i := 0
 	for start, end := range elements(body, open) {
 		if i == maxEvents && maxEvents > 0 {
@@ -99,9 +94,6 @@ func decodeArray(body []byte, open, maxEvents int) (*Batch, error) {
 		i++
 	}
 	b.Received = i
-	if len(b.Events) == 0 {
-		b.Events = nil
-	}
 	return b, nil
 }
 
@@ -123,6 +115,9 @@ func (b *Batch) add(index int, raw []byte) {
 	case rej != nil:
 		b.Rejected = append(b.Rejected, *rej)
 	case ev.Known():
+		if b.Events == nil {
+			b.Events = b.one[:0] // most bodies hold one event; append moves a longer list
+		}
 		b.Events = append(b.Events, ev)
 	default:
 		b.Ignored = append(b.Ignored, ev)

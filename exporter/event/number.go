@@ -109,8 +109,9 @@ func parseExponent(s string) (int, bool) {
 	return max(-maxExponent, min(n, maxExponent)), true
 }
 
-// digitsEnd returns the index of the first byte at or after i that is not an ASCII digit.
-func digitsEnd(s string, i int) int {
+// digitsEnd returns the index of the first byte at or after i that is not an ASCII
+// digit, in a number's text or in a body being validated.
+func digitsEnd[T string | []byte](s T, i int) int {
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}

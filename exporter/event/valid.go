@@ -153,12 +153,12 @@ func numberEnd(data []byte, i int) int {
 	case data[i] == '0':
 		i++
 	case '1' <= data[i] && data[i] <= '9':
-		i = skipDigits(data, i+1)
+		i = digitsEnd(data, i+1)
 	default:
 		return -1
 	}
 	if i < len(data) && data[i] == '.' {
-		if i = skipDigits(data, i+1); data[i-1] == '.' {
+		if i = digitsEnd(data, i+1); data[i-1] == '.' {
 			return -1
 		}
 	}
@@ -168,17 +168,9 @@ func numberEnd(data []byte, i int) int {
 			i++
 		}
 		start := i
-		if i = skipDigits(data, i); i == start {
+		if i = digitsEnd(data, i); i == start {
 			return -1
 		}
-	}
-	return i
-}
-
-// skipDigits returns the offset past the run of digits at data[i:].
-func skipDigits(data []byte, i int) int {
-	for i < len(data) && '0' <= data[i] && data[i] <= '9' {
-		i++
 	}
 	return i
 }
