@@ -136,24 +136,29 @@ func (p *process) kill() {
 	p.endCompanions()
 }
 
-// endCompanions stops the companions with SIGTERM (redis-server then ends an
-// append-only-file rewrite child of its own too), SIGKILL after a while.
+// endCompanions stops the companions, after the child.
 func (p *process) endCompanions() {
 	for _, c := range p.companions {
-		_ = c.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() {
-			_ = c.Wait()
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(readyTimeout):
-			_ = c.Process.Kill()
-			<-done
-		}
+		endCompanion(c)
 	}
 	p.companions = nil
+}
+
+// endCompanion stops a companion with SIGTERM (redis-server then ends an
+// append-only-file rewrite child of its own too), SIGKILL after a while.
+func endCompanion(c *exec.Cmd) {
+	_ = c.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		_ = c.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(readyTimeout):
+		_ = c.Process.Kill()
+		<-done
+	}
 }
 
 // rss returns the child's resident set size in bytes, from /proc (Linux only).

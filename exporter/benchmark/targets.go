@@ -77,8 +77,7 @@ func exporterOnRedis(env *Env, dir string) (*process, error) {
 	p, err := startExporter(env, "exporter/redis", filepath.Join(dir, "synthesisvr.db"),
 		"--storage.backend=redis", "--storage.redis.url=redis://"+addr+"/0")
 	if err != nil {
-		_ = redis.Process.Kill()
-		_ = redis.Wait()
+		endCompanion(redis)
 		return nil, fmt.Errorf("%w\nredis-server: %s", err, log.String())
 	}
 	p.companions = append(p.companions, redis)
