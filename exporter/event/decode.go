@@ -60,52 +60,54 @@ func Decode(body []byte, maxEvents int) (*Batch, error) {
 	if bytes.HasPrefix(body, utf8BOM) {
 		base = len(utf8BOM)
 	}
-	start := skipSpace(body, base)
-	if start == len(body) {
+	data := body[base:]
+	value := bytes.TrimLeft(data, " \t\r\n") // JSON's white space
+	if len(value) == 0 {
 		return nil, &DecodeError{Err: ErrEmpty, Offset: int64(len(body)),
 			Detail: `send a JSON array of events, such as [{"uuid": "…", "action": "create", "location": "…", "stations": 1}]`}
 	}
-	if !validJSON(body[base:]) {
-		return nil, syntaxError(body, base)
+	// encoding/json checks the whole body before it decodes anything, so a body that
+	// is not JSON fails here whatever its shape.
+	var elems []json.RawMessage
+	var se *json.SyntaxError
+	if err := json.Unmarshal(data, &elems); errors.As(err, &se) {
+		return nil, syntaxError(body, base+int(se.Offset), se)
 	}
-	switch body[start] {
+	switch value[0] {
 	case '[':
-		return decodeArray(body, start, maxEvents)
+		if maxEvents > 0 && len(elems) > maxEvents {
+			return nil, &DecodeError{Err: ErrTooManyEvents, Offset: int64(base) + elementStart(data, maxEvents) + 1,
+				Detail: fmt.Sprintf("the array holds %d events, the limit is %d per request; raise limits.max_events_per_request in the exporter's config file", len(elems), maxEvents)}
+		}
+		b := &Batch{Received: len(elems)}
+		for i, raw := range elems {
+			b.add(i, raw)
+		}
+		return b, nil
 	case '{':
 		b := &Batch{Received: 1}
-		b.add(0, body[start:])
+		b.add(0, value)
 		return b, nil
 	}
-	return nil, &DecodeError{Err: ErrShape, Offset: int64(start + 1),
-		Detail: fmt.Sprintf("got %s; send a JSON array of event objects, or one event object", describe(body[start:]))}
+	return nil, &DecodeError{Err: ErrShape, Offset: int64(len(body)-len(value)) + 1,
+		Detail: fmt.Sprintf("got %s; send a JSON array of event objects, or one event object", describe(value))}
 }
 
-// decodeArray decodes the valid JSON array that starts at body[open], in one pass. An
-// oversized batch stops at the first event past the limit, so it costs no more than a
-// full one.
-func decodeArray(body []byte, open, maxEvents int) (*Batch, error) {
-	b := &Batch{}
-	i := 0
-	for start, end := range elements(body, open) {
-		if i == maxEvents && maxEvents > 0 {
-			return nil, tooManyEvents(body, open, start, maxEvents)
+// elementStart returns the offset in data, a valid JSON array, where its element at
+// index n starts. A json.Decoder reports where each element ends; the element's own
+// length gives its start. It runs only for a batch over the limit.
+func elementStart(data []byte, n int) int64 {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // the array's '['
+		return 0
+	}
+	var raw json.RawMessage
+	for range n + 1 {
+		if err := dec.Decode(&raw); err != nil {
+			return 0
 		}
-		b.add(i, body[start:end])
-		i++
 	}
-	b.Received = i
-	return b, nil
-}
-
-// tooManyEvents is the error for the array at body[open] whose first event past the
-// limit starts at over.
-func tooManyEvents(body []byte, open, over, maxEvents int) error {
-	n := 0
-	for range elements(body, open) {
-		n++
-	}
-	return &DecodeError{Err: ErrTooManyEvents, Offset: int64(over + 1),
-		Detail: fmt.Sprintf("the array holds %d events, the limit is %d per request; raise limits.max_events_per_request in the exporter's config file", n, maxEvents)}
+	return dec.InputOffset() - int64(len(raw))
 }
 
 // add decodes the event at index and files it under Events, Ignored or Rejected.
@@ -115,24 +117,16 @@ func (b *Batch) add(index int, raw []byte) {
 	case rej != nil:
 		b.Rejected = append(b.Rejected, *rej)
 	case ev.Known():
-		if b.Events == nil {
-			b.Events = b.one[:0] // most bodies hold one event; append moves a longer list
-		}
 		b.Events = append(b.Events, ev)
 	default:
 		b.Ignored = append(b.Ignored, ev)
 	}
 }
 
-// syntaxError builds the error for a body that json.Valid refused; body[base:] is what was
-// checked. It runs only on that rare path, to get the offset json.Valid does not give.
-func syntaxError(body []byte, base int) *DecodeError {
-	off, detail := len(body), "not valid JSON"
-	var se *json.SyntaxError
-	if errors.As(json.Unmarshal(body[base:], new(json.RawMessage)), &se) {
-		off = base + int(se.Offset)
-		detail = runeMessage(se.Error(), body, off)
-	}
+// syntaxError builds the error for a body that encoding/json refused with se, which it
+// found at byte off of the body.
+func syntaxError(body []byte, off int, se *json.SyntaxError) *DecodeError {
+	detail := runeMessage(se.Error(), body, off)
 	if bytes.ContainsAny(body, typographicQuotes) {
 		detail += `; the body contains typographic quotes (“ ” ‘ ’), as copied from SynthesisVR's documentation: use plain ASCII quotes (")`
 	}
@@ -154,16 +148,4 @@ func runeMessage(msg string, body []byte, off int) string {
 		whole = fmt.Sprintf("byte 0x%02X (not UTF-8)", body[off-1])
 	}
 	return strings.Replace(msg, "character "+lone, whole, 1)
-}
-
-// skipSpace returns the index of the first byte at or after i that is not JSON white space.
-func skipSpace(body []byte, i int) int {
-	for i < len(body) && isSpace(body[i]) {
-		i++
-	}
-	return i
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }

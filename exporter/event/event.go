@@ -82,8 +82,4 @@ type Batch struct {
 	Events   []Event     // valid events with a known action (create/delete), in array order
 	Ignored  []Event     // valid events with an unknown action, in array order
 	Rejected []Rejection // in array order
-
-	// one holds the event of a body that has just one (most of them), so that the
-	// batch and its event take one allocation.
-	one [1]Event
 }

@@ -28,19 +28,10 @@ type fieldError struct {
 // the element is not a valid event.
 func decodeEvent(index int, raw []byte) (Event, *Rejection) {
 	ev := Event{Index: index}
-	if firstByte(raw) != '{' {
+	var f fields
+	// null would decode into f without an error, as an object with no fields.
+	if firstByte(raw) != '{' || json.Unmarshal(raw, &f) != nil {
 		return ev, notObject(index, raw)
-	}
-	f, ok := scanFields(raw)
-	if !ok {
-		// A fresh value: the scan's partial fields alias raw, and encoding/json would
-		// append into them, writing over the body it is reading. (A value of its own
-		// also keeps f, which the common path uses, off the heap.)
-		var fresh fields
-		if json.Unmarshal(raw, &fresh) != nil {
-			return ev, notObject(index, raw)
-		}
-		f = fresh
 	}
 	fe := f.fill(&ev)
 	if fe == nil {
@@ -101,12 +92,6 @@ func parseUUID(raw json.RawMessage) (string, *fieldError) {
 }
 
 func parseAction(raw json.RawMessage) (string, *fieldError) {
-	switch string(raw) { // what SynthesisVR sends, without allocating a copy
-	case `"` + ActionCreate + `"`:
-		return ActionCreate, nil
-	case `"` + ActionDelete + `"`:
-		return ActionDelete, nil
-	}
 	if isNull(raw) {
 		return "", &fieldError{ReasonMissingAction, "action", `is required: "create" or "delete"`}
 	}

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,12 +27,14 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, maxEvents int) {
 		checkLocation(t, SanitizeLocation(string(body)))
 		b, err := Decode(body, maxEvents)
+		checkSyntax(t, body, err)
 		if err != nil {
 			checkDecodeError(t, body, b, err)
 			if errors.Is(err, ErrTooManyEvents) {
 				if n := countEvents(t, body); maxEvents <= 0 || n <= maxEvents {
 					t.Fatalf("Decode(%q, %d): too many events, but encoding/json counts %d", body, maxEvents, n)
 				}
+				checkOverOffset(t, body, maxEvents, err.(*DecodeError).Offset)
 			}
 			return
 		}
@@ -45,8 +48,34 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// checkSyntax fails unless Decode refuses a body as not JSON exactly when json.Valid
+// does, and as empty exactly when it holds nothing but white space.
+func checkSyntax(t *testing.T, body []byte, err error) {
+	data := bytes.TrimPrefix(body, []byte("\ufeff"))
+	blank := len(bytes.TrimLeft(data, " \t\r\n")) == 0
+	if errors.Is(err, ErrEmpty) != blank {
+		t.Fatalf("Decode(%q): error %v, but the body is blank: %v", body, err, blank)
+	}
+	if valid := json.Valid(data); errors.Is(err, ErrSyntax) != (!valid && !blank) {
+		t.Fatalf("Decode(%q): error %v, but json.Valid says %v", body, err, valid)
+	}
+}
+
+// checkOverOffset fails unless the off-th byte of body starts the first event past the
+// limit.
+func checkOverOffset(t *testing.T, body []byte, maxEvents int, off int64) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(bytes.TrimPrefix(body, []byte("\ufeff")), &elems); err != nil {
+		t.Fatalf("Decode(%q): too many events in a body that is not an array: %v", body, err)
+	}
+	var first json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(body[off-1:])).Decode(&first); err != nil || !bytes.Equal(first, elems[maxEvents]) {
+		t.Fatalf("Decode(%q, %d): byte %d starts %q, want the event %q", body, maxEvents, off, first, elems[maxEvents])
+	}
+}
+
 // countEvents counts the events of a body that Decode accepted, with encoding/json as the
-// reference for the package's own array scanner.
+// reference.
 func countEvents(t *testing.T, body []byte) int {
 	body = []byte(strings.TrimPrefix(string(body), "\ufeff"))
 	var elems []json.RawMessage

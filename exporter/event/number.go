@@ -15,12 +15,6 @@ const maxExponent = 1 << 20
 // whether it is an integer from 0 to limit. The check is exact, without float64, so
 // 2.0 and 1e3 are integers, 2.5 is not, and a large customer id keeps every digit.
 func parseInteger(s string, limit uint64) (uint64, bool) {
-	if n, ok := plainDigits(s); ok {
-		if n > limit {
-			return 0, false
-		}
-		return n, true
-	}
 	neg := strings.HasPrefix(s, "-")
 	if neg || strings.HasPrefix(s, "+") {
 		s = s[1:]
@@ -52,23 +46,6 @@ func parseInteger(s string, limit uint64) (uint64, bool) {
 	}
 	if err != nil || n > limit {
 		return 0, false
-	}
-	return n, true
-}
-
-// plainDigits reads s when it is 1 to 19 decimal digits and nothing else, what
-// senders write; 19 digits cannot overflow a uint64.
-func plainDigits(s string) (uint64, bool) {
-	if len(s) == 0 || len(s) > 19 {
-		return 0, false
-	}
-	var n uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
 	}
 	return n, true
 }
@@ -110,8 +87,8 @@ func parseExponent(s string) (int, bool) {
 }
 
 // digitsEnd returns the index of the first byte at or after i that is not an ASCII
-// digit, in a number's text or in a body being validated.
-func digitsEnd[T string | []byte](s T, i int) int {
+// digit.
+func digitsEnd(s string, i int) int {
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}

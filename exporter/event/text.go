@@ -65,15 +65,9 @@ func cut(s string, n int) string {
 
 // decodeString decodes a JSON string value; ok is false for any other JSON value.
 func decodeString(raw []byte) (string, bool) {
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return "", false
-	}
-	inner := raw[1 : len(raw)-1]
-	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		return string(inner), true // the common case, without reflection
-	}
 	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	// null would decode into s without an error, leaving it empty.
+	if firstByte(raw) != '"' || json.Unmarshal(raw, &s) != nil {
 		return "", false
 	}
 	return s, true
