@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
@@ -38,7 +39,7 @@ type app struct {
 	logger     *slog.Logger
 	store      session.Store
 	spool      *spool.Store // with --storage.backend=redis only
-	registry   *collector.Registry
+	registry   *prometheus.Registry
 	metrics    *collector.Metrics
 	gate       *server.Gate
 	webhook    *webhook.Handler
@@ -54,7 +55,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{f: f, logger: logger, registry: collector.NewRegistry()}
+	a := &app{f: f, logger: logger, registry: prometheus.NewRegistry()}
 	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
 	a.store, err = a.openStore()
 	if err != nil {
@@ -250,8 +251,7 @@ func (a *app) reload() error {
 func (a *app) options() server.Options {
 	o := server.Options{
 		MetricsPath: a.f.metricsPath,
-		Gatherer:    a.registry,
-		Registerer:  a.registry,
+		Registry:    a.registry,
 		Webhook:     a.webhook,
 		Gate:        a.gate,
 		Logger:      a.logger,

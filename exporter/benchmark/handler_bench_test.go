@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/benchmark"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
@@ -36,7 +38,7 @@ func (w *discardWriter) SetReadDeadline(time.Time) error { return nil }
 // receiverEngines are the ceiling and the exporter's own receiver engine (routes,
 // recovery, metrics) on the memory store, as the bench command runs them.
 func receiverEngines() map[string]http.Handler {
-	reg := collector.NewRegistry()
+	reg := prometheus.NewRegistry()
 	m := collector.NewMetrics(reg, event.Reasons)
 	s := webhook.NewSettings(webhook.Settings{
 		Hooks: []webhook.Hook{{Name: "main", Token: benchToken}}, MaxBodyBytes: 1 << 20, MaxEvents: 1000, MaxLocations: 1000, MaxInFlight: 64,

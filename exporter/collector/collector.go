@@ -3,8 +3,6 @@ package collector
 import (
 	"context"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,22 +10,23 @@ import (
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 )
 
+// The session gauges, built from the store at every scrape.
 var (
-	activeFamily = newFamilyDesc("sessions_active",
+	activeDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "sessions_active"),
 		"Sessions active now, by location: created and not yet deleted or expired.",
-		kindGauge, "location")
-	stationsFamily = newFamilyDesc("stations_active",
+		[]string{"location"}, nil)
+	stationsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "stations_active"),
 		"Stations in use by active sessions, by location.",
-		kindGauge, "location")
-	lastEventFamily = newFamilyDesc("last_event_timestamp_seconds",
+		[]string{"location"}, nil)
+	lastEventDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "last_event_timestamp_seconds"),
 		"Unix time the newest event from this location was received.",
-		kindGauge, "location")
-	openFamily = newFamilyDesc("location_open",
+		[]string{"location"}, nil)
+	openDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "location_open"),
 		"Whether the location is open now by its configured opening hours (1) or closed (0); configured locations only.",
-		kindGauge, "location")
-	storeUpFamily = newFamilyDesc("store_up",
+		[]string{"location"}, nil)
+	storeUpDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "store_up"),
 		"Whether the session store answered this scrape (1) or not (0); without it, session gauges are missing.",
-		kindGauge)
+		nil, nil)
 )
 
 // LocationLister is the part of a session.Store the collector reads.
@@ -70,127 +69,54 @@ func New(store LocationLister, metrics *Metrics, configured func() []Location, l
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, f := range []*familyDesc{activeFamily, stationsFamily, lastEventFamily, openFamily, storeUpFamily} {
-		ch <- f.desc
+	for _, d := range []*prometheus.Desc{activeDesc, stationsDesc, lastEventDesc, openDesc, storeUpDesc} {
+		ch <- d
 	}
 }
 
-// Collect implements prometheus.Collector: the registry path.
+// Collect implements prometheus.Collector. The opening state does not need the
+// store, so it is exported while the store is down too.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	r := c.read()
-	for _, l := range r.open {
-		ch <- prometheus.MustNewConstMetric(openFamily.desc, prometheus.GaugeValue, l.open, l.name)
-	}
-	ch <- prometheus.MustNewConstMetric(storeUpFamily.desc, prometheus.GaugeValue, r.up)
-	for _, l := range r.locs {
-		ch <- prometheus.MustNewConstMetric(activeFamily.desc, prometheus.GaugeValue, float64(l.stats.Active), l.name)
-		ch <- prometheus.MustNewConstMetric(stationsFamily.desc, prometheus.GaugeValue, float64(l.stats.Stations), l.name)
-		if !l.stats.LastEvent.IsZero() {
-			ch <- prometheus.MustNewConstMetric(lastEventFamily.desc, prometheus.GaugeValue, lastEvent(l.stats), l.name)
-		}
-	}
-}
-
-func lastEvent(s session.LocationStats) float64 { return float64(s.LastEvent.UnixNano()) / 1e9 }
-
-// locationState is one location as read for a scrape.
-type locationState struct {
-	name, label string
-	stats       session.LocationStats
-	open        float64
-}
-
-// reading is what one scrape read: the opening state of the configured locations
-// with hours, whether the store answered, and the locations it knows with the
-// configured ones added at zero. Both lists are sorted by name.
-type reading struct {
-	open []locationState
-	up   float64
-	locs []locationState
-}
-
-// read reads the store and the clock for one scrape. The opening state does not need
-// the store, so it is read when the store is down too.
-func (c *Collector) read() reading {
 	configured := c.configured()
-	var r reading
 	now := c.now()
+	// A name configured twice would be a repeated series, which fails the scrape.
+	seen := make(map[string]bool, len(configured))
 	for _, l := range configured {
-		if l.Hours == nil {
+		if l.Hours == nil || seen[l.Name] {
 			continue
 		}
-		v := 0.0
+		seen[l.Name] = true
+		open := 0.0
 		if l.Hours.Open(now) {
-			v = 1
+			open = 1
 		}
-		r.open = append(r.open, locationState{name: l.Name, open: v})
+		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, l.Name)
 	}
-	r.open = sortStates(r.open)
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	locs, err := c.store.Locations(ctx)
+	locs, err := c.read()
 	if err != nil {
 		c.metrics.StoreError(OpRead)
 		c.logger.Error("Reading sessions from the store for a scrape failed", "err", err)
-		return r
+		ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 0)
+		return
 	}
-	r.up = 1
+	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 1)
 	for _, l := range configured {
 		if _, ok := locs[l.Name]; !ok {
 			locs[l.Name] = session.LocationStats{}
 		}
 	}
-	// Sorting the names alone moves far fewer bytes than sorting the states.
-	names := make([]string, 0, len(locs))
-	for name := range locs {
-		names = append(names, name)
+	for name, s := range locs {
+		ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(s.Active), name)
+		ch <- prometheus.MustNewConstMetric(stationsDesc, prometheus.GaugeValue, float64(s.Stations), name)
+		if !s.LastEvent.IsZero() {
+			ch <- prometheus.MustNewConstMetric(lastEventDesc, prometheus.GaugeValue, float64(s.LastEvent.UnixNano())/1e9, name)
+		}
 	}
-	slices.Sort(names)
-	r.locs = make([]locationState, len(names))
-	for i, name := range names {
-		r.locs[i] = locationState{name: name, label: escapeLabel(name), stats: locs[name]}
-	}
-	return r
 }
 
-// sortStates sorts locations by name, drops a repeated name (a registry would fail
-// the scrape on it) and escapes the names as label values.
-func sortStates(s []locationState) []locationState {
-	slices.SortFunc(s, func(a, b locationState) int { return strings.Compare(a.name, b.name) })
-	s = slices.CompactFunc(s, func(a, b locationState) bool { return a.name == b.name })
-	for i := range s {
-		s[i].label = escapeLabel(s[i].name)
-	}
-	return s
-}
-
-// appendFamilies implements fastCollector.
-func (c *Collector) appendFamilies(fams []family) []family {
-	r := c.read()
-	gauge := func(f *familyDesc, locs []locationState, value func(locationState) (float64, bool)) {
-		fams = append(fams, family{name: f.name, write: func(e *encoder) {
-			e.header(f)
-			for _, l := range locs {
-				if v, ok := value(l); ok {
-					e.float(v, f.name, `{location="`, l.label, `"}`)
-				}
-			}
-		}})
-	}
-	if len(r.open) > 0 {
-		gauge(openFamily, r.open, func(l locationState) (float64, bool) { return l.open, true })
-	}
-	fams = append(fams, family{name: storeUpFamily.name, write: func(e *encoder) {
-		e.header(storeUpFamily)
-		e.float(r.up, storeUpFamily.name)
-	}})
-	if len(r.locs) == 0 {
-		return fams
-	}
-	gauge(activeFamily, r.locs, func(l locationState) (float64, bool) { return float64(l.stats.Active), true })
-	gauge(stationsFamily, r.locs, func(l locationState) (float64, bool) { return float64(l.stats.Stations), true })
-	if slices.ContainsFunc(r.locs, func(l locationState) bool { return !l.stats.LastEvent.IsZero() }) {
-		gauge(lastEventFamily, r.locs, func(l locationState) (float64, bool) { return lastEvent(l.stats), !l.stats.LastEvent.IsZero() })
-	}
-	return fams
+// read reads the store for one scrape, within the collector's timeout.
+func (c *Collector) read() (map[string]session.LocationStats, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	return c.store.Locations(ctx)
 }

@@ -56,7 +56,8 @@ func TestCollectorGauges(t *testing.T) {
 				"Kamen Test": {Active: 2, Stations: 5, LastEvent: last},
 				"Closed":     {LastEvent: last},
 			}},
-			configured: []collector.Location{{Name: "Uptown", Hours: fixedHours(true)}, {Name: "Kamen Test", Hours: fixedHours(false)}, {Name: "Nohours"}},
+			// Uptown twice: a repeated series would fail the scrape.
+			configured: []collector.Location{{Name: "Uptown", Hours: fixedHours(true)}, {Name: "Kamen Test", Hours: fixedHours(false)}, {Name: "Nohours"}, {Name: "Uptown", Hours: fixedHours(true)}},
 			want: `
 # HELP synthesisvr_last_event_timestamp_seconds Unix time the newest event from this location was received.
 # TYPE synthesisvr_last_event_timestamp_seconds gauge
@@ -127,18 +128,22 @@ synthesisvr_store_errors_total{operation="read"} 1
 	}
 }
 
+// TestMetricsLint lints the collector's gauges and the Metrics families as
+// promtool check metrics would.
 func TestMetricsLint(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := collector.NewMetrics(reg, []string{"missing_uuid", "invalid_stations"})
 	c := collector.New(fakeStore{locs: map[string]session.LocationStats{"A": {Active: 1, Stations: 1, LastEvent: time.Now()}}}, m,
 		func() []collector.Location { return []collector.Location{{Name: "A", Hours: fixedHours(true)}} }, discard)
-	reg.MustRegister(c)
 	m.InitLocation("A")
-	problems, err := testutil.GatherAndLint(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	m.Request(200, time.Millisecond)
+	for name, coll := range map[string]prometheus.Collector{"collector": c, "metrics": reg} {
+		problems, err := testutil.CollectAndLint(coll)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s: lint: %s: %s", name, p.Metric, p.Text)
+		}
 	}
 }

@@ -4,7 +4,9 @@
 package collector
 
 import (
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,21 +30,33 @@ var RequestBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1
 // KnownCodes are the webhook answers whose counters start at zero.
 var KnownCodes = []int{200, 202, 400, 404, 413, 503}
 
-// resultLabels are the action/result pairs the state machine can produce.
-var resultLabels = [...][2]string{
-	{session.ActionCreate, session.ResultApplied},
-	{session.ActionCreate, session.ResultDuplicate},
-	{session.ActionCreate, session.ResultLate},
-	{session.ActionDelete, session.ResultApplied},
-	{session.ActionDelete, session.ResultUnmatched},
-}
+// The label values pre-set to zero for every location.
+var (
+	actionLabels = []string{session.ActionCreate, session.ActionDelete, actionOther}
+	endLabels    = []string{session.ReasonDeleted, session.ReasonExpired}
+	// resultLabels are the action/result pairs the state machine can produce.
+	resultLabels = [][2]string{
+		{session.ActionCreate, session.ResultApplied},
+		{session.ActionCreate, session.ResultDuplicate},
+		{session.ActionCreate, session.ResultLate},
+		{session.ActionDelete, session.ResultApplied},
+		{session.ActionDelete, session.ResultUnmatched},
+	}
+)
 
 // Metrics are the process's own counters. Each replica counts what it received, so
-// dashboards sum them over instances. The per-location counters and histogram live in
-// locations, written straight into a scrape by a Registry; the others are client_golang
-// metrics. Safe for concurrent use.
+// dashboards sum them over instances. Safe for concurrent use.
 type Metrics struct {
-	locs     *locationMetrics
+	events         *prometheus.CounterVec
+	results        *prometheus.CounterVec
+	started        *prometheus.CounterVec
+	ended          *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
+	stationSeconds *prometheus.CounterVec
+	// locations holds the locations whose series are pre-set, so that an event of a
+	// known location does not set them again.
+	locations sync.Map
+
 	folded   prometheus.Counter
 	requests *prometheus.CounterVec
 	// knownCodes are the counters of KnownCodes, found once: a webhook request then
@@ -54,34 +68,48 @@ type Metrics struct {
 }
 
 // NewMetrics registers the counters on reg, with the rejection reasons given
-// pre-set to zero. On a *Registry the per-location families take its fast path.
+// pre-set to zero.
 func NewMetrics(reg prometheus.Registerer, reasons []string) *Metrics {
 	f := promauto.With(reg)
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return f.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	}
 	m := &Metrics{
-		locs: newLocationMetrics(),
+		events: counter("session_events_total",
+			"Valid session events received by this process, by location and action (create, delete, other).",
+			"location", "action"),
+		results: counter("session_event_results_total",
+			"Create and delete events by what they did: applied, duplicate (create of an active session), late (create after its delete), unmatched (delete of no active session).",
+			"location", "action", "result"),
+		started: counter("sessions_started_total",
+			"Sessions started by a create event received by this process.",
+			"location"),
+		ended: counter("sessions_ended_total",
+			"Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).",
+			"location", "reason"),
+		duration: f.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "session_duration_seconds",
+			Help:    "Duration of ended sessions, from create to delete or expiry.",
+			Buckets: DurationBuckets,
+		}, []string{"location"}),
+		stationSeconds: counter("station_seconds_total",
+			"Station time used by ended sessions: stations times duration, in seconds.",
+			"location"),
 		folded: f.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "locations_folded_events_total",
 			Help: "Events whose new location was past limits.max_locations and was counted under location=\"_overflow\".",
 		}),
-		requests: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "webhook_requests_total",
-			Help: "Webhook requests answered, by HTTP status code.",
-		}, []string{"code"}),
+		requests: counter("webhook_requests_total", "Webhook requests answered, by HTTP status code.", "code"),
 		requestTime: f.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "webhook_request_duration_seconds",
 			Help:    "Time from a webhook request's arrival to its answer; SynthesisVR waits 2 seconds at most.",
 			Buckets: RequestBuckets,
 		}),
-		rejected: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "webhook_events_rejected_total",
-			Help: "Events rejected as invalid, by reason; the rest of their batch was applied.",
-		}, []string{"reason"}),
-		storeErrors: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "store_errors_total",
-			Help: "Store operations that failed, by operation (apply, expire, read).",
-		}, []string{"operation"}),
+		rejected: counter("webhook_events_rejected_total",
+			"Events rejected as invalid, by reason; the rest of their batch was applied.", "reason"),
+		storeErrors: counter("store_errors_total",
+			"Store operations that failed, by operation (apply, expire, read).", "operation"),
 	}
-	reg.MustRegister(m.locs)
 	m.knownCodes = make(map[int]prometheus.Counter, len(KnownCodes))
 	for _, c := range KnownCodes {
 		m.knownCodes[c] = m.requests.WithLabelValues(strconv.Itoa(c))
@@ -104,7 +132,23 @@ const (
 
 // InitLocation pre-sets a location's counters to zero, so that rate() and
 // increase() see them from the first event on.
-func (m *Metrics) InitLocation(loc string) { m.locs.get(loc) }
+func (m *Metrics) InitLocation(loc string) {
+	if _, known := m.locations.LoadOrStore(loc, struct{}{}); known {
+		return
+	}
+	for _, a := range actionLabels {
+		m.events.WithLabelValues(loc, a)
+	}
+	for _, ar := range resultLabels {
+		m.results.WithLabelValues(loc, ar[0], ar[1])
+	}
+	m.started.WithLabelValues(loc)
+	for _, r := range endLabels {
+		m.ended.WithLabelValues(loc, r)
+	}
+	m.duration.WithLabelValues(loc)
+	m.stationSeconds.WithLabelValues(loc)
+}
 
 // Outcomes counts what the store did with a request's events or an expiry run.
 func (m *Metrics) Outcomes(out []session.Outcome) {
@@ -114,28 +158,54 @@ func (m *Metrics) Outcomes(out []session.Outcome) {
 }
 
 func (m *Metrics) outcome(o session.Outcome) {
-	c := m.locs.get(o.Change.Location)
+	loc := o.Change.Location
+	m.InitLocation(loc)
 	if o.Folded {
 		m.folded.Inc()
 	}
 	switch o.Result {
 	case session.ResultExpired:
-		m.end(o, endExpired)
+		m.end(o, session.ReasonExpired)
 		return
 	case session.ResultIgnored:
-		c.event(actionOtherIdx, -1, false)
+		m.events.WithLabelValues(loc, actionOther).Inc()
 		return
 	}
-	a := actionIndex(o.Change.Action)
-	c.event(a, resultIndex(o.Change.Action, o.Result), a == actionCreateIdx && o.Result == session.ResultApplied)
-	if a == actionDeleteIdx && o.Result == session.ResultApplied {
-		m.end(o, endDeleted)
+	action := o.Change.Action
+	if action != session.ActionCreate && action != session.ActionDelete {
+		action = actionOther
+	}
+	m.events.WithLabelValues(loc, action).Inc()
+	if action == actionOther {
+		return
+	}
+	// Only the pairs pre-set to zero: the label values stay bounded.
+	if slices.Contains(resultLabels, [2]string{action, o.Result}) {
+		m.results.WithLabelValues(loc, action, o.Result).Inc()
+	}
+	if o.Result != session.ResultApplied {
+		return
+	}
+	if action == session.ActionCreate {
+		m.started.WithLabelValues(loc).Inc()
+	} else {
+		m.end(o, session.ReasonDeleted)
 	}
 }
 
 // end records an ended session under the location it was started at.
-func (m *Metrics) end(o session.Outcome, reason int) {
-	m.locs.get(o.Session.Location).end(reason, o.Duration().Seconds(), o.Session.Stations)
+func (m *Metrics) end(o session.Outcome, reason string) {
+	loc := o.Session.Location
+	m.InitLocation(loc)
+	m.ended.WithLabelValues(loc, reason).Inc()
+	// A session that ends before it started (the clock stepped back) lasted 0 s: a
+	// negative observation would lower the histogram's _sum, which only grows.
+	d := max(o.Duration().Seconds(), 0)
+	m.duration.WithLabelValues(loc).Observe(d)
+	// A counter never goes down, so such a session adds no station time either.
+	if s := d * float64(o.Session.Stations); s > 0 {
+		m.stationSeconds.WithLabelValues(loc).Add(s)
+	}
 }
 
 // Rejected counts one rejected event.

@@ -1,6 +1,8 @@
 package collector_test
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +118,116 @@ synthesisvr_webhook_requests_total{code="503"} 0
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "synthesisvr_webhook_requests_total"); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestOneLocationExposition follows one location from InitLocation (every series at
+// zero) through sessions that end after 30 minutes, before they started (a clock
+// stepped back: counted, observed as 0 s, no station time) and past the last bucket.
+func TestOneLocationExposition(t *testing.T) {
+	start := time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
+	sess := session.Session{UUID: "u", Location: "Kamen Test", Stations: 2, Started: start}
+	create := session.Change{UUID: "u", Action: session.ActionCreate, Location: "Kamen Test", Stations: 2}
+	del := session.Change{UUID: "u", Action: session.ActionDelete, Location: "Kamen Test"}
+	const header = `
+# HELP synthesisvr_session_duration_seconds Duration of ended sessions, from create to delete or expiry.
+# TYPE synthesisvr_session_duration_seconds histogram
+`
+	tests := map[string]struct {
+		outcomes []session.Outcome
+		want     string
+	}{
+		"initialized, nothing received": {
+			want: `
+# HELP synthesisvr_session_event_results_total Create and delete events by what they did: applied, duplicate (create of an active session), late (create after its delete), unmatched (delete of no active session).
+# TYPE synthesisvr_session_event_results_total counter
+synthesisvr_session_event_results_total{action="create",location="Kamen Test",result="applied"} 0
+synthesisvr_session_event_results_total{action="create",location="Kamen Test",result="duplicate"} 0
+synthesisvr_session_event_results_total{action="create",location="Kamen Test",result="late"} 0
+synthesisvr_session_event_results_total{action="delete",location="Kamen Test",result="applied"} 0
+synthesisvr_session_event_results_total{action="delete",location="Kamen Test",result="unmatched"} 0
+# HELP synthesisvr_session_events_total Valid session events received by this process, by location and action (create, delete, other).
+# TYPE synthesisvr_session_events_total counter
+synthesisvr_session_events_total{action="create",location="Kamen Test"} 0
+synthesisvr_session_events_total{action="delete",location="Kamen Test"} 0
+synthesisvr_session_events_total{action="other",location="Kamen Test"} 0
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).
+# TYPE synthesisvr_sessions_ended_total counter
+synthesisvr_sessions_ended_total{location="Kamen Test",reason="deleted"} 0
+synthesisvr_sessions_ended_total{location="Kamen Test",reason="expired"} 0
+# HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
+# TYPE synthesisvr_sessions_started_total counter
+synthesisvr_sessions_started_total{location="Kamen Test"} 0
+# HELP synthesisvr_station_seconds_total Station time used by ended sessions: stations times duration, in seconds.
+# TYPE synthesisvr_station_seconds_total counter
+synthesisvr_station_seconds_total{location="Kamen Test"} 0
+` + header + histogram("Kamen Test", [14]int{}, 0),
+		},
+		"30 minutes, a backward clock and an expiry": {
+			outcomes: []session.Outcome{
+				{Change: create, Result: session.ResultApplied, Session: sess},
+				{Change: del, Result: session.ResultApplied, Session: sess, Ended: start.Add(30 * time.Minute)},
+				{Change: del, Result: session.ResultApplied, Session: sess, Ended: start.Add(-time.Minute)},
+				{Change: session.Change{UUID: "v", Location: "Kamen Test"}, Result: session.ResultExpired,
+					Session: session.Session{UUID: "v", Location: "Kamen Test", Stations: 1, Started: start}, Ended: start.Add(7 * time.Hour)},
+			},
+			want: `
+# HELP synthesisvr_session_event_results_total Create and delete events by what they did: applied, duplicate (create of an active session), late (create after its delete), unmatched (delete of no active session).
+# TYPE synthesisvr_session_event_results_total counter
+synthesisvr_session_event_results_total{action="create",location="Kamen Test",result="applied"} 1
+synthesisvr_session_event_results_total{action="create",location="Kamen Test",result="duplicate"} 0
+synthesisvr_session_event_results_total{action="create",location="Kamen Test",result="late"} 0
+synthesisvr_session_event_results_total{action="delete",location="Kamen Test",result="applied"} 2
+synthesisvr_session_event_results_total{action="delete",location="Kamen Test",result="unmatched"} 0
+# HELP synthesisvr_session_events_total Valid session events received by this process, by location and action (create, delete, other).
+# TYPE synthesisvr_session_events_total counter
+synthesisvr_session_events_total{action="create",location="Kamen Test"} 1
+synthesisvr_session_events_total{action="delete",location="Kamen Test"} 2
+synthesisvr_session_events_total{action="other",location="Kamen Test"} 0
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).
+# TYPE synthesisvr_sessions_ended_total counter
+synthesisvr_sessions_ended_total{location="Kamen Test",reason="deleted"} 2
+synthesisvr_sessions_ended_total{location="Kamen Test",reason="expired"} 1
+# HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
+# TYPE synthesisvr_sessions_started_total counter
+synthesisvr_sessions_started_total{location="Kamen Test"} 1
+# HELP synthesisvr_station_seconds_total Station time used by ended sessions: stations times duration, in seconds.
+# TYPE synthesisvr_station_seconds_total counter
+synthesisvr_station_seconds_total{location="Kamen Test"} 28800
+` + header + histogram("Kamen Test", [14]int{1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3}, 27000),
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			m := collector.NewMetrics(reg, nil)
+			m.InitLocation("Kamen Test")
+			m.Outcomes(tc.outcomes)
+			if err := testutil.GatherAndCompare(reg, strings.NewReader(tc.want), locationFamilies...); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// locationFamilies are the families labelled by location that Metrics counts.
+var locationFamilies = []string{
+	"synthesisvr_session_duration_seconds", "synthesisvr_session_event_results_total",
+	"synthesisvr_session_events_total", "synthesisvr_sessions_ended_total",
+	"synthesisvr_sessions_started_total", "synthesisvr_station_seconds_total",
+}
+
+// histogram returns the samples of synthesisvr_session_duration_seconds for loc: the
+// cumulative count of each of DurationBuckets and +Inf, then sum and count.
+func histogram(loc string, cumulative [14]int, sum float64) string {
+	var b strings.Builder
+	for i, n := range cumulative {
+		le := "+Inf"
+		if i < len(collector.DurationBuckets) {
+			le = strconv.FormatFloat(collector.DurationBuckets[i], 'g', -1, 64)
+		}
+		fmt.Fprintf(&b, "synthesisvr_session_duration_seconds_bucket{location=%q,le=%q} %d\n", loc, le, n)
+	}
+	fmt.Fprintf(&b, "synthesisvr_session_duration_seconds_sum{location=%q} %g\n", loc, sum)
+	fmt.Fprintf(&b, "synthesisvr_session_duration_seconds_count{location=%q} %d\n", loc, cumulative[13])
+	return b.String()
 }

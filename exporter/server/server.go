@@ -52,12 +52,10 @@ func (g *Gate) Ready(ctx context.Context) error {
 // Options are what the routes serve.
 type Options struct {
 	MetricsPath string
-	// Gatherer is what /metrics serves; an Exposer takes the fast path.
-	Gatherer prometheus.Gatherer
-	// Registerer receives promhttp's own metrics; nil for none.
-	Registerer prometheus.Registerer
-	Webhook    *webhook.Handler
-	Gate       *Gate
+	// Registry is what /metrics serves; promhttp's own metrics are registered on it.
+	Registry *prometheus.Registry
+	Webhook  *webhook.Handler
+	Gate     *Gate
 	// Reload reloads the configuration; nil when there is no file to reload.
 	Reload  func() error
 	Landing web.LandingConfig
@@ -89,7 +87,7 @@ func Main(o Options, webhookToo bool) (http.Handler, error) {
 		return nil, err
 	}
 	r.GET("/", gin.WrapH(landing))
-	r.GET(o.MetricsPath, gin.WrapH(MetricsHandler(o)))
+	r.GET(o.MetricsPath, gin.WrapH(MetricsHandler(o.Registry, o.Logger)))
 	r.GET("/-/healthy", healthy)
 	r.HEAD("/-/healthy", healthy)
 	r.GET("/-/ready", o.ready)
