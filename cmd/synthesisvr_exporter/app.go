@@ -74,16 +74,16 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	a.setLocations(cfg)
 	a.initKnownLocations()
 	a.gate = server.NewGate(a.store)
-	a.webhook = webhook.New(a.store, a.metrics, a.gate.Accepting, settings, logger)
+	if err := a.startTracing(); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	a.webhook = webhook.New(a.store, a.metrics, a.gate.Accepting, settings, a.spans, logger)
 	a.expirer = &session.Expirer{
 		Store: a.store, MaxAge: f.maxAge, Every: session.ExpiryInterval(f.maxAge),
 		Ended:  a.ended,
 		Failed: func(error) { a.metrics.StoreError(collector.OpExpire) },
 		Logger: logger, Now: time.Now,
-	}
-	if err := a.startTracing(); err != nil {
-		a.store.Close()
-		return nil, err
 	}
 	return a, nil
 }
