@@ -64,9 +64,9 @@ type Handler struct {
 	inFlight  atomic.Pointer[inFlight]
 }
 
-// New returns a handler; accepting reports whether events may be taken now. It
-// records the spans of its requests, events and the sessions they end with spans
-// (nil for none).
+// New returns a handler; accepting reports whether events may be taken now, and
+// spans records the spans of its requests, their events and the sessions they end
+// (nil records none).
 func New(store Applier, rec Recorder, accepting func() bool, s *Settings, spans *tracing.Spans, logger *slog.Logger) *Handler {
 	if spans == nil {
 		spans = tracing.NewSpans(nil)
