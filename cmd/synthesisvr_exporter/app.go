@@ -30,8 +30,8 @@ import (
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
 )
 
-// envToken is the environment variable that may hold the webhook token.
-const envToken = "SYNTHESISVR_WEBHOOK_TOKEN"
+// envToken is the environment variable that may hold a webhook token.
+const envToken = config.EnvToken
 
 // app holds the wired parts of the exporter.
 type app struct {
@@ -75,16 +75,16 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	a.setLocations(cfg)
 	a.initKnownLocations()
 	a.gate = server.NewGate(a.store)
-	a.webhook = webhook.New(a.store, a.metrics, a.gate.Accepting, settings, logger)
+	if err := a.startTracing(); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	a.webhook = webhook.New(a.store, a.metrics, a.gate.Accepting, settings, a.spans, logger)
 	a.expirer = &session.Expirer{
 		Store: a.store, MaxAge: f.maxAge, Every: session.ExpiryInterval(f.maxAge),
 		Ended:  a.ended,
 		Failed: func(error) { a.metrics.StoreError(collector.OpExpire) },
 		Logger: logger, Now: time.Now,
-	}
-	if err := a.startTracing(); err != nil {
-		a.store.Close()
-		return nil, err
 	}
 	return a, nil
 }
@@ -120,9 +120,19 @@ func (a *app) runBackground(ctx context.Context) {
 	wg.Wait()
 }
 
-// settings builds the receiver's settings: the configured webhooks, the token of
-// the environment, or else a token generated once and kept beside the bolt file.
+// settings builds the receiver's settings from the webhooks that config.Webhooks
+// makes active, and logs them (never their tokens).
 func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
+	env, envSet := os.LookupEnv(envToken)
+	hooks, err := config.Webhooks(cfg, config.TokenSources{
+		Env: env, EnvSet: envSet, Dir: tokenDir(a.f), Generate: a.f.backend != "redis",
+	})
+	if errors.Is(err, config.ErrNoToken) {
+		return nil, errRedisToken
+	}
+	if err != nil {
+		return nil, err
+	}
 	s := webhook.Settings{
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
 		MaxEvents:         cfg.Limits.MaxEventsPerRequest,
@@ -131,7 +141,7 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 		Exempt:            map[string]bool{},
 		CustomerIDOnSpans: cfg.Tracing.CustomerID,
 	}
-	for _, w := range cfg.Webhooks {
+	for _, w := range hooks {
 		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location})
 		if w.Location != "" {
 			s.Exempt[w.Location] = true
@@ -140,39 +150,25 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 	for _, l := range cfg.Locations {
 		s.Exempt[l.Name] = true
 	}
-	if tok, ok := os.LookupEnv(envToken); ok {
-		if err := config.ValidateToken(tok); err != nil {
-			return nil, fmt.Errorf("environment variable %s: %w", envToken, err)
-		}
-		s.Hooks = append(s.Hooks, webhook.Hook{Name: "environment", Token: tok})
-	}
-	if len(s.Hooks) == 0 && a.f.backend == "redis" {
-		return nil, errRedisToken
-	}
-	if len(s.Hooks) == 0 {
-		hook, err := a.generatedHook()
-		if err != nil {
-			return nil, err
-		}
-		s.Hooks = append(s.Hooks, hook)
-	}
+	a.logWebhooks(hooks)
 	return webhook.NewSettings(s), nil
 }
 
-func (a *app) generatedHook() (webhook.Hook, error) {
-	dir := tokenDir(a.f)
-	tok, created, err := webhook.LoadOrCreateToken(dir)
-	if err != nil {
-		return webhook.Hook{}, fmt.Errorf("no webhook token is configured, and keeping a generated one failed: %w", err)
+// logWebhooks logs every active webhook: its name, location and where its token
+// came from. Only a token generated just now is shown, once, in its URL, for the
+// operator to paste into SynthesisVR.
+func (a *app) logWebhooks(hooks []config.Webhook) {
+	for _, w := range hooks {
+		if w.Created {
+			a.logger.Warn("No webhook token was configured: generated one. Paste this URL into SynthesisVR (Web Widgets & API > API & Webhooks), with this machine's public name, and keep it secret",
+				"url", webhookURL(a.f, w.Token), "token_file", w.TokenFile)
+		}
+		loc := w.Location
+		if loc == "" {
+			loc = "from payload"
+		}
+		a.logger.Info("Webhook active", "name", w.Name, "location", loc, "token_source", w.Source)
 	}
-	if created {
-		// Shown this once only, so the operator can paste it into SynthesisVR.
-		a.logger.Warn("No webhook token was configured: generated one. Paste this URL into SynthesisVR (Web Widgets & API > API & Webhooks), with this machine's public name, and keep it secret",
-			"url", webhookURL(a.f, tok), "token_file", dir+"/"+webhook.TokenFileName)
-	} else {
-		a.logger.Info("Using the generated webhook token", "token_file", dir+"/"+webhook.TokenFileName)
-	}
-	return webhook.Hook{Name: "generated", Token: tok}, nil
 }
 
 // webhookURL is the receiver's URL on this machine.

@@ -17,8 +17,8 @@ import (
 // tracingFlushTimeout bounds the flush of buffered spans on exit.
 const tracingFlushTimeout = 5 * time.Second
 
-// startTracing builds the tracer provider from the OTEL_* environment and gives
-// its spans to the receiver.
+// startTracing builds the tracer provider from the OTEL_* environment, and the
+// spans that the receiver and the expirer record.
 func (a *app) startTracing() error {
 	p, err := tracing.New(context.Background(), tracing.Options{
 		ServiceName: name, Version: version.Version, Instance: instance(a.f),
@@ -28,7 +28,6 @@ func (a *app) startTracing() error {
 	}
 	a.tracer = p
 	a.spans = tracing.NewSpans(p)
-	a.webhook.SetSpans(a.spans)
 	if !p.Enabled() {
 		a.logger.Info("Tracing is off", "why", p.Why)
 		return nil

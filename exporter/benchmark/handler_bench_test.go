@@ -44,7 +44,7 @@ func receiverEngines() map[string]http.Handler {
 		Hooks: []webhook.Hook{{Name: "main", Token: benchToken}}, MaxBodyBytes: 1 << 20, MaxEvents: 1000, MaxLocations: 1000, MaxInFlight: 64,
 	})
 	logger := slog.New(slog.DiscardHandler)
-	h := webhook.New(memstore.New(), m, func() bool { return true }, s, logger)
+	h := webhook.New(memstore.New(), m, func() bool { return true }, s, nil, logger)
 	return map[string]http.Handler{
 		"ceiling": benchmark.Ceiling(),
 		"memory":  server.Webhook(server.Options{Webhook: h, Logger: logger}),

@@ -21,6 +21,10 @@ type Config struct {
 	Locations []Location `yaml:"locations"`
 	Limits    Limits     `yaml:"limits"`
 	Tracing   Tracing    `yaml:"tracing"`
+	// GeneratedToken keeps the token generated on a first start (the file
+	// webhook-token beside the bolt file) valid, as webhook "generated", when
+	// webhooks are configured later; true unless the file says false.
+	GeneratedToken bool `yaml:"generated_token"`
 }
 
 // Webhook is one webhook URL given to SynthesisVR, identified by its token.
@@ -38,6 +42,12 @@ type Webhook struct {
 	Location string `yaml:"location"`
 	// Line is the line of this entry in the file; 0 when not from a file.
 	Line int `yaml:"-"`
+	// Source says where the token came from, for the log (never the token itself);
+	// set by Webhooks.
+	Source string `yaml:"-"`
+	// Created reports that Webhooks generated the token just now, so that its URL
+	// can be shown once.
+	Created bool `yaml:"-" json:"-"`
 }
 
 // Location is a venue with opening hours.
@@ -94,9 +104,10 @@ const (
 // limit so that a configured name can equal a label.
 const MaxLocationNameBytes = 128
 
-// Default returns the configuration used without a file: no webhooks, no locations, default limits.
+// Default returns the configuration used without a file: no webhooks, no locations,
+// default limits, a generated token kept.
 func Default() *Config {
-	c := &Config{}
+	c := &Config{GeneratedToken: true}
 	c.Limits.fillDefaults()
 	return c
 }
@@ -146,8 +157,8 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 
 // String describes the webhook with its token redacted.
 func (w Webhook) String() string {
-	return fmt.Sprintf("{Name:%q Token:%s TokenFile:%q Location:%q Line:%d}",
-		w.Name, redacted(w.Token), w.TokenFile, w.Location, w.Line)
+	return fmt.Sprintf("{Name:%q Token:%s TokenFile:%q Location:%q Line:%d Source:%q}",
+		w.Name, redacted(w.Token), w.TokenFile, w.Location, w.Line, w.Source)
 }
 
 // Format writes String for every verb: fmt would otherwise print the token field with
@@ -163,6 +174,7 @@ func (w Webhook) LogValue() slog.Value {
 		slog.String("token", redacted(w.Token)),
 		slog.String("token_file", w.TokenFile),
 		slog.String("location", w.Location),
+		slog.String("source", w.Source),
 	)
 }
 

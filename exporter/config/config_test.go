@@ -93,7 +93,8 @@ func validCases(dir string) map[string]validCase {
 					ClosedOn: []string{"2026-12-25"},
 					Line:     6,
 				}},
-				Limits: Limits{MaxBodyBytes: 1048576, MaxEventsPerRequest: 1000, MaxLocations: 1000, MaxRequestsInFlight: 32},
+				Limits:         Limits{MaxBodyBytes: 1048576, MaxEventsPerRequest: 1000, MaxLocations: 1000, MaxRequestsInFlight: 32},
+				GeneratedToken: true,
 			},
 		},
 		"limits left out get defaults, set ones are kept": {
@@ -112,7 +113,8 @@ func validCases(dir string) map[string]validCase {
 					MaxBodyBytes: DefaultMaxBodyBytes, MaxEventsPerRequest: 5, MaxLocations: DefaultMaxLocations,
 					MaxRequestsInFlight: DefaultMaxRequestsInFlight,
 				},
-				Tracing: Tracing{CustomerID: true},
+				Tracing:        Tracing{CustomerID: true},
+				GeneratedToken: true,
 			},
 		},
 		"relative token_file resolves against the config directory": {
@@ -129,7 +131,8 @@ func validCases(dir string) map[string]validCase {
 					{Name: "a", Token: secret, TokenFile: filepath.Join(dir, "good.token"), Line: 2},
 					{Name: "b", Token: otherSecret, TokenFile: filepath.Join(dir, "other.token"), Location: "Mall", Line: 4},
 				},
-				Limits: Default().Limits,
+				Limits:         Default().Limits,
+				GeneratedToken: true,
 			},
 		},
 		"scalars are kept as written, nulls count as left out": {
@@ -146,9 +149,17 @@ func validCases(dir string) map[string]validCase {
 				"tracing: ~",
 			),
 			want: &Config{
-				Webhooks:  []Webhook{{Name: "2026", Token: secret, Line: 2}},
-				Locations: []Location{{Name: "yes", ClosedOn: []string{"2026-01-01"}, Hours: map[string]Hours{"mon": {"10:00-22:00"}}, Line: 6}},
-				Limits:    Default().Limits,
+				Webhooks:       []Webhook{{Name: "2026", Token: secret, Line: 2}},
+				Locations:      []Location{{Name: "yes", ClosedOn: []string{"2026-01-01"}, Hours: map[string]Hours{"mon": {"10:00-22:00"}}, Line: 6}},
+				Limits:         Default().Limits,
+				GeneratedToken: true,
+			},
+		},
+		"generated_token: false": {
+			yaml: lines("webhooks:", "  - name: a", "    token: "+secret, "generated_token: false"),
+			want: &Config{
+				Webhooks: []Webhook{{Name: "a", Token: secret, Line: 2}},
+				Limits:   Default().Limits,
 			},
 		},
 		"anchors and aliases": {
@@ -165,7 +176,8 @@ func validCases(dir string) map[string]validCase {
 					{Name: "A", Hours: map[string]Hours{"mon-sun": {"10:00-20:00"}}, Line: 2},
 					{Name: "B", Timezone: "UTC", Hours: map[string]Hours{"mon-sun": {"10:00-20:00"}}, Line: 4},
 				},
-				Limits: Default().Limits,
+				Limits:         Default().Limits,
+				GeneratedToken: true,
 			},
 		},
 	}
@@ -266,7 +278,7 @@ func errorCases(dir string) map[string]errorCase {
 	return map[string]errorCase{
 		"unknown top-level key": {
 			yaml: lines("webhook:", "  - name: a"),
-			want: []issue{{1, "webhook", "unknown field; known fields are webhooks, locations, limits, tracing"}},
+			want: []issue{{1, "webhook", "unknown field; known fields are webhooks, locations, limits, tracing, generated_token"}},
 		},
 		"unknown key in limits": {
 			yaml: lines("limits:", "  max_body_bytes: 10", "  max_bodybytes: 10"),
@@ -304,6 +316,10 @@ func errorCases(dir string) map[string]errorCase {
 			yaml: lines("tracing:", "  customer_id: yes"),
 			want: []issue{{2, "tracing.customer_id", `must be true or false, got "yes"`}},
 		},
+		"generated_token given a word": {
+			yaml: lines("generated_token: no"),
+			want: []issue{{1, "generated_token", `must be true or false, got "no"`}},
+		},
 		"string given a list": {
 			yaml: webhook("    token: "+secret, "    location: [A, B]"),
 			want: []issue{{4, "webhooks[0].location", "must be a string, got a list"}},
@@ -326,7 +342,7 @@ func errorCases(dir string) map[string]errorCase {
 		},
 		"top level is a list": {
 			yaml: lines("- webhooks"),
-			want: []issue{{1, "", "must be a mapping with the fields webhooks, locations, limits, tracing, got a list"}},
+			want: []issue{{1, "", "must be a mapping with the fields webhooks, locations, limits, tracing, generated_token, got a list"}},
 		},
 		"token and token_file both": {
 			yaml: webhook("    token: "+secret, "    token_file: good.token"),

@@ -14,12 +14,13 @@ type seenAt struct {
 }
 
 func (p *parser) config(root *yaml.Node) *Config {
-	c := &Config{}
+	c := &Config{GeneratedToken: true}
 	values, _ := p.mapping(root, "", []field{
 		{"webhooks", func(n *yaml.Node, path string) { c.Webhooks = p.webhooks(n, path) }},
 		{"locations", func(n *yaml.Node, path string) { c.Locations = p.locations(n, path) }},
 		{"limits", func(n *yaml.Node, path string) { p.limits(n, path, &c.Limits) }},
 		{"tracing", func(n *yaml.Node, path string) { p.tracing(n, path, &c.Tracing) }},
+		{"generated_token", p.boolean(&c.GeneratedToken)},
 	})
 	c.Limits.fillDefaults()
 	p.checkLocationCount(c, values)

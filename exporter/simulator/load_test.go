@@ -37,7 +37,7 @@ func receiver(t *testing.T) string {
 	reg.MustRegister(collector.New(store, metrics, func() []collector.Location { return nil }, logger))
 	h := webhook.New(store, metrics, func() bool { return true }, webhook.NewSettings(webhook.Settings{
 		Hooks: []webhook.Hook{{Name: "test", Token: testToken}}, MaxBodyBytes: 1 << 20, MaxEvents: 1000, MaxLocations: 1000,
-	}), logger)
+	}), nil, logger)
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	h.Register(r)

@@ -9,11 +9,11 @@ import (
 	"net"
 	"net/http"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
@@ -61,21 +61,25 @@ type Handler struct {
 	now       func() time.Time
 	settings  atomic.Pointer[Settings]
 	spans     *tracing.Spans
-	slots     atomic.Pointer[slots]
+	inFlight  atomic.Pointer[inFlight]
 }
 
-// New returns a handler; accepting reports whether events may be taken now. It
-// records no spans unless given them by SetSpans.
-func New(store Applier, rec Recorder, accepting func() bool, s *Settings, logger *slog.Logger) *Handler {
-	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now, spans: tracing.NewSpans(nil)}
+// New returns a handler; accepting reports whether events may be taken now, and
+// spans records the spans of its requests, their events and the sessions they end
+// (nil records none).
+func New(store Applier, rec Recorder, accepting func() bool, s *Settings, spans *tracing.Spans, logger *slog.Logger) *Handler {
+	if spans == nil {
+		spans = tracing.NewSpans(nil)
+	}
+	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now, spans: spans}
 	h.settings.Store(s)
-	h.setSlots(s)
+	h.setInFlight(s)
 	return h
 }
 
 // SetSettings replaces the settings (on a configuration reload).
 func (h *Handler) SetSettings(s *Settings) {
-	h.setSlots(s)
+	h.setInFlight(s)
 	h.settings.Store(s)
 }
 
@@ -108,30 +112,11 @@ func (h *Handler) serve(c *gin.Context) {
 	case code == http.StatusNotFound:
 		NotFound(c)
 	case err == nil || code == http.StatusAccepted:
-		writeAnswer(c.Writer, code, &ans)
+		c.JSON(code, &ans)
 	default:
 		c.JSON(code, gin.H{"error": err.Error()})
 	}
 	h.rec.Request(code, time.Since(start))
-}
-
-// jsonContentType is shared by every answer; net/http only reads it.
-var jsonContentType = []string{"application/json; charset=utf-8"}
-
-// answerBufs hold answers on their way into the connection's buffer.
-var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
-
-// writeAnswer writes a 200 or 202 and its JSON body: what gin's c.Data does, without
-// a header value and a body buffer allocated for every request.
-func writeAnswer(w gin.ResponseWriter, code int, a *Answer) {
-	buf := answerBufs.Get().(*[]byte)
-	*buf = a.appendJSON((*buf)[:0])
-	w.Header()["Content-Type"] = jsonContentType
-	w.WriteHeader(code)
-	_, _ = w.Write(*buf)
-	if cap(*buf) <= 4<<10 { // an answer with many rejections is not kept
-		answerBufs.Put(buf)
-	}
 }
 
 // NotFound answers exactly like an unknown route, so that a wrong token gives no
@@ -143,8 +128,8 @@ func NotFound(c *gin.Context) {
 // receive handles one request that arrived at start, filling ans, and returns the
 // status to answer and why it is not a 200.
 func (h *Handler) receive(c *gin.Context, start time.Time, ans *Answer) (int, error) {
-	ctx := withBudget(c.Request.Context(), start.Add(Budget-answerMargin))
-	defer ctx.stop()
+	ctx, cancel := context.WithDeadline(c.Request.Context(), start.Add(Budget-answerMargin))
+	defer cancel()
 	s := h.settings.Load()
 	hook, ok := s.match(c.Param("token"))
 	if !ok {
@@ -158,11 +143,11 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	if !h.accepting() {
 		return errNotReady
 	}
-	sl, waited, err := h.enter(ctx, hook)
+	place, waited, err := h.enter(ctx, hook)
 	if err != nil {
 		return err
 	}
-	defer sl.leave()
+	defer place.leave()
 	raw, err := readBody(c, s.MaxBodyBytes, deadline(ctx))
 	if errors.Is(err, errSlowBody) && waited {
 		// The client was not slow: its body waited for a place in flight.
@@ -214,52 +199,45 @@ func (h *Handler) warnFolded(out []session.Outcome, chs []session.Change, hook H
 	}
 }
 
-// slots bound the requests in flight; a nil channel means no bound.
-type slots struct {
+// inFlight bounds the requests in flight; a nil semaphore means no bound.
+type inFlight struct {
 	limit int
-	ch    chan struct{}
+	sem   *semaphore.Weighted
 }
 
-func newSlots(limit int) *slots {
-	if limit <= 0 {
-		return &slots{}
+// setInFlight puts in force the bound of s. A request in flight keeps its place in
+// the semaphore it entered, and gives it back there.
+func (h *Handler) setInFlight(s *Settings) {
+	limit := max(s.MaxInFlight, 0)
+	if cur := h.inFlight.Load(); cur != nil && cur.limit == limit {
+		return
 	}
-	return &slots{limit: limit, ch: make(chan struct{}, limit)}
-}
-
-// setSlots puts in force the bound of s; requests in flight keep the slots they took.
-func (h *Handler) setSlots(s *Settings) {
-	if cur := h.slots.Load(); cur == nil || cur.limit != max(s.MaxInFlight, 0) {
-		h.slots.Store(newSlots(s.MaxInFlight))
+	b := &inFlight{limit: limit}
+	if limit > 0 {
+		b.sem = semaphore.NewWeighted(int64(limit))
 	}
+	h.inFlight.Store(b)
 }
 
 // enter waits for a place among the requests in flight until ctx ends, and
-// returns the slots to give it back to (with leave), and whether it had to wait.
-func (h *Handler) enter(ctx context.Context, hook Hook) (*slots, bool, error) {
-	sl := h.slots.Load()
-	if sl.ch == nil {
-		return sl, false, nil
+// returns the bound to give it back to (with leave), and whether it had to wait.
+func (h *Handler) enter(ctx context.Context, hook Hook) (*inFlight, bool, error) {
+	b := h.inFlight.Load()
+	if b.sem == nil || b.sem.TryAcquire(1) {
+		return b, false, nil
 	}
-	select {
-	case sl.ch <- struct{}{}:
-		return sl, false, nil
-	default:
-	}
-	select {
-	case sl.ch <- struct{}{}:
-		return sl, true, nil
-	case <-ctx.Done():
+	if err := b.sem.Acquire(ctx, 1); err != nil {
 		h.logger.Warn("Webhook request refused: limits.max_requests_in_flight were busy until the deadline; the store is slow or the exporter is overloaded",
-			"hook", hook.Name, "max_requests_in_flight", sl.limit)
-		return nil, true, fmt.Errorf("%w: all limits.max_requests_in_flight (%d) stayed busy until the deadline; the store is slow or the exporter overloaded", errBusy, sl.limit)
+			"hook", hook.Name, "max_requests_in_flight", b.limit)
+		return nil, true, fmt.Errorf("%w: all limits.max_requests_in_flight (%d) stayed busy until the deadline; the store is slow or the exporter overloaded", errBusy, b.limit)
 	}
+	return b, true, nil
 }
 
 // leave gives back the place that enter took.
-func (sl *slots) leave() {
-	if sl.ch != nil {
-		<-sl.ch
+func (b *inFlight) leave() {
+	if b.sem != nil {
+		b.sem.Release(1)
 	}
 }
 

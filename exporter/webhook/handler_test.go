@@ -88,10 +88,7 @@ func newEnvWith(t testing.TB, applier webhook.Applier, spans *tracing.Spans, cus
 		MaxEvents:         3,
 		CustomerIDOnSpans: customerID,
 	})
-	h := webhook.New(applier, e.rec, func() bool { return e.accepting }, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if spans != nil {
-		h.SetSpans(spans)
-	}
+	h := webhook.New(applier, e.rec, func() bool { return e.accepting }, s, spans, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	gin.SetMode(gin.ReleaseMode)
 	e.engine = gin.New()
 	e.engine.NoRoute(webhook.NotFound)
@@ -326,7 +323,7 @@ func TestBodyLengths(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			store := memstore.New()
 			s := webhook.NewSettings(webhook.Settings{Hooks: []webhook.Hook{{Name: "main", Token: token}}, MaxBodyBytes: 1 << 20, MaxEvents: 1000})
-			h := webhook.New(store, &recorder{}, func() bool { return true }, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			h := webhook.New(store, &recorder{}, func() bool { return true }, s, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			gin.SetMode(gin.ReleaseMode)
 			r := gin.New()
 			h.Register(r)

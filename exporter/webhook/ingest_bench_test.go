@@ -84,7 +84,7 @@ func benchIngest(b *testing.B, s webhook.Applier) {
 	settings := webhook.NewSettings(webhook.Settings{
 		Hooks: []webhook.Hook{{Name: "main", Token: token}}, MaxBodyBytes: 1 << 20, MaxEvents: 1000, MaxLocations: 1000,
 	})
-	h := webhook.New(s, nopRecorder{}, func() bool { return true }, settings, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := webhook.New(s, nopRecorder{}, func() bool { return true }, settings, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	h.Register(r)

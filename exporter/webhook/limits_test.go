@@ -42,7 +42,7 @@ func limitedServer(t *testing.T, store webhook.Applier, set func(*webhook.Settin
 		set(&s)
 	}
 	rec := &recorder{}
-	h := webhook.New(store, rec, func() bool { return true }, webhook.NewSettings(s), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := webhook.New(store, rec, func() bool { return true }, webhook.NewSettings(s), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.NoRoute(webhook.NotFound)
@@ -108,7 +108,7 @@ func TestInFlightLimitFollowsReload(t *testing.T) {
 	settings := func(limit int) *webhook.Settings {
 		return webhook.NewSettings(webhook.Settings{Hooks: []webhook.Hook{{Name: "main", Token: token}}, MaxBodyBytes: 1024, MaxEvents: 10, MaxInFlight: limit})
 	}
-	h := webhook.New(st, rec, func() bool { return true }, settings(1), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := webhook.New(st, rec, func() bool { return true }, settings(1), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	h.SetSettings(settings(0)) // no bound
 	h.SetSettings(settings(3))
 	r := gin.New()
@@ -117,6 +117,45 @@ func TestInFlightLimitFollowsReload(t *testing.T) {
 	r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/webhook/"+token, strings.NewReader(sample)))
 	if w.Code != http.StatusOK {
 		t.Fatalf("after reloads: status %d %s, want 200", w.Code, w.Body)
+	}
+}
+
+// TestRaisedLimitKeepsPlacesInFlight raises the limit while a request holds the
+// only place: a new request gets in at once under the new limit, and the old one
+// gives its place back to the bound it took it from.
+func TestRaisedLimitKeepsPlacesInFlight(t *testing.T) {
+	st := &blockingStore{parked: make(chan struct{}, 3), release: make(chan struct{})}
+	settings := func(limit int) *webhook.Settings {
+		return webhook.NewSettings(webhook.Settings{Hooks: []webhook.Hook{{Name: "main", Token: token}}, MaxBodyBytes: 1024, MaxEvents: 10, MaxInFlight: limit})
+	}
+	h := webhook.New(st, &recorder{}, func() bool { return true }, settings(1), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := gin.New()
+	h.Register(r)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	url := srv.URL + "/webhook/" + token
+
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	wg.Go(func() { codes[0] = postCode(t, url, sample) })
+	<-st.parked // the first request holds the only place
+	h.SetSettings(settings(2))
+	wg.Go(func() { codes[1] = postCode(t, url, sample) })
+	select {
+	case <-st.parked: // it got a place of the new limit
+	case <-time.After(webhook.Budget):
+		t.Error("a request after the limit was raised did not reach the store")
+	}
+	close(st.release)
+	wg.Wait()
+	if codes[0] != http.StatusOK || codes[1] != http.StatusOK {
+		t.Errorf("statuses %v, want both 200", codes)
+	}
+	// Both places were given back: two more requests get in at once.
+	for range 2 {
+		if c := postCode(t, url, sample); c != http.StatusOK {
+			t.Errorf("after the reload: status %d, want 200", c)
+		}
 	}
 }
 

@@ -9,10 +9,6 @@ import (
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/tracing"
 )
 
-// SetSpans makes the handler record the spans of its requests, events and the
-// sessions they end. Call it before Register, which adds the request span.
-func (h *Handler) SetSpans(s *tracing.Spans) { h.spans = s }
-
 // handled is one request whose events the store took.
 type handled struct {
 	settings *Settings
