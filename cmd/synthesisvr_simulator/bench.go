@@ -14,7 +14,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/benchmark"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/benchmark"
 )
 
 // exporterPackage is built when no --exporter.binary is given.

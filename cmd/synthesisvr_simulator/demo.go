@@ -7,8 +7,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/simulator"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
 )
 
 // demoEdges are the rough edges of a demo: rare, as at a real venue, but there.

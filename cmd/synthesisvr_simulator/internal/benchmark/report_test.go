@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/simulator"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
 // result is a throughput round of rps requests per second.
@@ -82,7 +83,7 @@ func TestCPUReadsProc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &process{name: "self", cmd: &exec.Cmd{Process: self}}
+	p := &process{name: "self", Process: &proctest.Process{Cmd: &exec.Cmd{Process: self}}}
 	before, err := p.cpu()
 	if err != nil {
 		t.Fatal(err)
