@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +20,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
 // update makes the golden-file tests rewrite their files in testdata/ instead of
@@ -79,35 +78,10 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+var freeAddr = proctest.FreeAddrTB
 
-// logBuffer collects a process's stderr; it is safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write implements io.Writer.
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything written so far.
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logBuffer collects a process's output; it is safe for concurrent use.
+type logBuffer = proctest.Buffer
 
 // options says how to start an exporter.
 type options struct {
@@ -124,7 +98,8 @@ type options struct {
 
 // exporterProc is a running exporter, killed by the test's cleanup.
 type exporterProc struct {
-	*child
+	*proctest.Process
+	log      *logBuffer
 	t        *testing.T
 	base     string // http://host:port of --web.listen-address
 	hookBase string // where the webhook is served
@@ -146,7 +121,7 @@ func startExporter(t *testing.T, o options) *exporterProc {
 		if err == nil {
 			return p
 		}
-		if attempt < 3 && p.exited() && strings.Contains(log.String(), "address already in use") {
+		if attempt < 3 && p.Exited() && strings.Contains(log.String(), "address already in use") {
 			continue
 		}
 		t.Fatalf("exporter did not become ready: %v\nlog:\n%s", err, log.String())
@@ -157,7 +132,7 @@ func startExporter(t *testing.T, o options) *exporterProc {
 func launch(t *testing.T, o options, log *logBuffer) *exporterProc {
 	t.Helper()
 	addr := freeAddr(t)
-	p := &exporterProc{t: t, base: "http://" + addr, hookBase: "http://" + addr, storage: o.storage}
+	p := &exporterProc{log: log, t: t, base: "http://" + addr, hookBase: "http://" + addr, storage: o.storage}
 	args := []string{"--web.listen-address=" + addr, "--storage.path=" + o.storage}
 	if o.hookPort {
 		hook := freeAddr(t)
@@ -169,8 +144,8 @@ func launch(t *testing.T, o options, log *logBuffer) *exporterProc {
 	}
 	cmd := exec.Command(exporterBin, append(args, o.args...)...)
 	cmd.Env = append(childEnv(), o.env...)
-	p.child = startChild(t, cmd, log)
-	t.Cleanup(p.cleanup)
+	p.Process = proctest.StartTB(t, cmd, log) // killed when the test ends
+	t.Cleanup(p.showLog)
 	return p
 }
 
@@ -186,16 +161,8 @@ func childEnv() []string {
 	return env
 }
 
-// cleanup kills the process if it still runs, and shows its log when the test failed.
-func (p *exporterProc) cleanup() {
-	if !p.exited() {
-		_ = p.cmd.Process.Kill()
-		select {
-		case <-p.done:
-		case <-time.After(readyTimeout):
-			p.t.Errorf("exporter pid %d did not exit after SIGKILL", p.cmd.Process.Pid)
-		}
-	}
+// showLog shows the process's log when the test failed.
+func (p *exporterProc) showLog() {
 	if p.t.Failed() {
 		p.t.Logf("exporter %s log:\n%s", p.base, p.log.String())
 	}
@@ -203,22 +170,21 @@ func (p *exporterProc) cleanup() {
 
 // waitReady polls /-/ready until it answers 200, the process exits, or readyTimeout passes.
 func (p *exporterProc) waitReady() error {
-	return p.child.waitReady(p.base, readyTimeout, 20*time.Millisecond)
+	return p.WaitHTTP(p.base+"/-/ready", readyTimeout, 20*time.Millisecond)
 }
 
 // kill ends the process with SIGKILL, as a crash or an OOM kill would, and waits for it.
 func (p *exporterProc) kill() {
 	p.t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
+	if err := p.Kill(); err != nil {
 		p.t.Fatalf("kill: %v", err)
 	}
-	p.waitExit(readyTimeout)
 }
 
 // signal sends sig to the process.
 func (p *exporterProc) signal(sig syscall.Signal) {
 	p.t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
+	if err := p.Cmd.Process.Signal(sig); err != nil {
 		p.t.Fatalf("send %v: %v", sig, err)
 	}
 }
@@ -227,17 +193,16 @@ func (p *exporterProc) signal(sig syscall.Signal) {
 // (-1 when a signal ended it).
 func (p *exporterProc) waitExit(timeout time.Duration) int {
 	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
+	err := p.Wait(timeout)
+	if !p.Exited() {
 		p.t.Fatalf("exporter did not exit within %s", timeout)
 	}
 	var ee *exec.ExitError
-	if errors.As(p.exitErr, &ee) {
+	if errors.As(err, &ee) {
 		return ee.ExitCode()
 	}
-	if p.exitErr != nil {
-		p.t.Fatalf("wait: %v", p.exitErr)
+	if err != nil {
+		p.t.Fatalf("wait: %v", err)
 	}
 	return 0
 }

@@ -11,11 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
 // A real Prometheus (Debian's prometheus package) for end-to-end tests of the alert
@@ -38,7 +39,8 @@ type promOptions struct {
 
 // promServer is a running Prometheus, stopped by the test's cleanup.
 type promServer struct {
-	*child
+	*proctest.Process
+	log  *logBuffer
 	t    *testing.T
 	base string // http://127.0.0.1:port
 }
@@ -70,7 +72,7 @@ func startPrometheus(t *testing.T, o promOptions) *promServer {
 		if err == nil {
 			return p
 		}
-		if attempt < 3 && p.exited() && strings.Contains(p.log.String(), "address already in use") {
+		if attempt < 3 && p.Exited() && strings.Contains(p.log.String(), "address already in use") {
 			continue
 		}
 		t.Fatalf("prometheus did not become ready: %v\nlog:\n%s", err, p.log.String())
@@ -115,7 +117,8 @@ func launchPrometheus(t *testing.T, bin, cfg, data string) *promServer {
 		"--web.listen-address="+addr,
 		"--log.level=warn",
 	)
-	p.child = startChild(t, cmd, &logBuffer{})
+	p.log = &logBuffer{}
+	p.Process = proctest.StartTB(t, cmd, p.log)
 	t.Cleanup(p.stop)
 	return p
 }
@@ -123,14 +126,8 @@ func launchPrometheus(t *testing.T, bin, cfg, data string) *promServer {
 // stop ends Prometheus with SIGTERM, or SIGKILL when it does not exit in time, and
 // shows its log when the test failed.
 func (p *promServer) stop() {
-	if !p.exited() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(readyTimeout):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
+	if err := p.Stop(readyTimeout); err != nil {
+		p.t.Log(err) // a slow shutdown is not what the tests check
 	}
 	if p.t.Failed() {
 		p.t.Logf("prometheus %s log:\n%s", p.base, p.log.String())
@@ -140,7 +137,7 @@ func (p *promServer) stop() {
 // waitReady polls /-/ready until it answers 200, the process exits, or 30 s pass (the
 // TSDB may take a while to open on a loaded machine).
 func (p *promServer) waitReady() error {
-	return p.child.waitReady(p.base, 3*readyTimeout, 50*time.Millisecond)
+	return p.WaitHTTP(p.base+"/-/ready", 3*readyTimeout, 50*time.Millisecond)
 }
 
 // api GETs an HTTP API path and decodes its data into out, failing the test unless the

@@ -114,7 +114,7 @@ func (s *seen) call(t *testing.T, c *http.Client, method, url, body, user, passw
 func waitReadyTLS(t *testing.T, p *exporterProc, c *http.Client, base, user, password string) {
 	t.Helper()
 	deadline := time.Now().Add(readyTimeout)
-	for time.Now().Before(deadline) && !p.exited() {
+	for time.Now().Before(deadline) && !p.Exited() {
 		req, _ := http.NewRequest(http.MethodGet, base+"/-/ready", nil)
 		req.SetBasicAuth(user, password)
 		if resp, err := c.Do(req); err == nil {

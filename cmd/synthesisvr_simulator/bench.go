@@ -14,7 +14,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/benchmark"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/benchmark"
 )
 
 // exporterPackage is built when no --exporter.binary is given.
@@ -34,10 +34,24 @@ func addBench(app *kingpin.Application) registered {
 	cmd.Flag("state.locations", "Locations of the state for the scrape, RSS and start-up measures.").Default("1000").IntVar(&o.StateLocations)
 	cmd.Flag("state.sessions", "Active sessions of that state.").Default("10000").IntVar(&o.StateSessions)
 	cmd.Flag("scrapes", "How many scrapes of /metrics are timed.").Default("30").IntVar(&o.Scrapes)
+	cmd.Flag("wrk.rounds", "Rounds of the same throughput measurements with wrk (Debian's wrk package), reported beside the Go load generator's; 0 leaves wrk out.").Default("3").IntVar(&o.WrkRounds)
 	cmd.Flag("seed", "Seed of the generated events.").Default("1").Uint64Var(&o.Seed)
+	quick := cmd.Flag("quick", "Check that the benchmark runs: one short round of each measurement and a small state, whatever the flags above say; its figures are rough.").Bool()
 	return registered{clause: cmd, prepare: func() (command, error) {
+		if *quick {
+			o = quickOptions(o)
+		}
 		return func(ctx context.Context, env *runEnv) int { return runBench(ctx, env, o, bin) }, nil
 	}}
+}
+
+// quickOptions shrinks every measurement of o to check in a minute that all of them run.
+func quickOptions(o benchmark.Options) benchmark.Options {
+	o.Duration, o.Warmup, o.Rounds = time.Second, 200*time.Millisecond, 1
+	o.WrkRounds = min(o.WrkRounds, 1)
+	o.SteadyDuration = 2 * time.Second
+	o.StateLocations, o.StateSessions, o.Scrapes = 100, 1000, 5
+	return o
 }
 
 func runBench(ctx context.Context, env *runEnv, o benchmark.Options, bin string) int {

@@ -7,8 +7,9 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/simulator"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/openinghours"
 )
 
 // demoEdges are the rough edges of a demo: rare, as at a real venue, but there.
@@ -39,7 +40,7 @@ func addDemo(app *kingpin.Application, t *targetFlags) registered {
 	cmd := app.Command("demo", "Simulate a chain of VR venues: sessions arrive during opening hours, 1 to 4 stations, 10 to 90 minutes (the default command).").Default()
 	f := &demoFlags{}
 	cmd.Flag("locations", "How many venues.").Default("3").IntVar(&f.locations)
-	cmd.Flag("open", "Daily opening hours of every venue, HH:MM-HH:MM in its time zone (may cross midnight; 00:00-24:00 is always open).").Default("10:00-22:00").StringVar(&f.open)
+	cmd.Flag("open", "Daily opening hours of every venue in its time zone, HH:MM-HH:MM as in the config file's hours, several separated by commas (a range may cross midnight; 00:00-24:00 is always open).").Default("10:00-22:00").StringVar(&f.open)
 	cmd.Flag("timezone", "Time zone of the venues (IANA name, or Local).").Default("Local").StringVar(&f.timezone)
 	cmd.Flag("config.file", "The exporter's config file: venues are its locations (names, time zones), each posting to the webhook bound to it.").StringVar(&f.configFile)
 	cmd.Flag("arrivals", "Mean sessions per venue per open hour (Poisson).").Default("8").Float64Var(&f.arrivals)
@@ -71,8 +72,8 @@ func (f *demoFlags) options(t *targetFlags) (simulator.DemoOptions, error) {
 		RunFor: f.runFor, Edges: *f.edges, Seed: f.seed,
 		Tick: 100 * time.Millisecond, Status: f.status, Start: time.Now(),
 	}
-	var err error
-	if o.Hours, err = simulator.ParseHours(f.open); err != nil {
+	hours, err := simulator.DailyHours(f.open)
+	if err != nil {
 		return o, fmt.Errorf("--open: %w", err)
 	}
 	if f.start != "" {
@@ -80,16 +81,17 @@ func (f *demoFlags) options(t *targetFlags) (simulator.DemoOptions, error) {
 			return o, fmt.Errorf("--start: want RFC 3339, e.g. 2026-05-02T18:00:00+02:00: %w", err)
 		}
 	}
-	if o.Venues, err = f.venues(t); err != nil {
+	if o.Venues, err = f.venues(t, hours); err != nil {
 		return o, err
 	}
 	return o, o.Validate()
 }
 
-// venues are the configured locations, or --locations named ones.
-func (f *demoFlags) venues(t *targetFlags) ([]simulator.Venue, error) {
+// venues are the configured locations, or --locations named ones, open at hours in
+// their own time zones.
+func (f *demoFlags) venues(t *targetFlags, hours *openinghours.Schedule) ([]simulator.Venue, error) {
 	if f.configFile != "" {
-		return configVenues(f.configFile, t)
+		return configVenues(f.configFile, t, hours)
 	}
 	if f.locations < 1 {
 		return nil, fmt.Errorf("--locations must be at least 1, got %d", f.locations)
@@ -104,7 +106,7 @@ func (f *demoFlags) venues(t *targetFlags) ([]simulator.Venue, error) {
 	}
 	out := make([]simulator.Venue, f.locations)
 	for i := range out {
-		out[i] = simulator.Venue{Name: fmt.Sprintf("Venue %d", i+1), URL: url, Zone: zone}
+		out[i] = simulator.Venue{Name: fmt.Sprintf("Venue %d", i+1), URL: url, Hours: hours.In(zone)}
 		if i < len(venueNames) {
 			out[i].Name = venueNames[i]
 		}
@@ -114,7 +116,7 @@ func (f *demoFlags) venues(t *targetFlags) ([]simulator.Venue, error) {
 
 // configVenues reads the venues from the exporter's config: each location posts to
 // the webhook bound to it, or else to the default one.
-func configVenues(path string, t *targetFlags) ([]simulator.Venue, error) {
+func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]simulator.Venue, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, err
@@ -134,7 +136,7 @@ func configVenues(path string, t *targetFlags) ([]simulator.Venue, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: location %s: %w", path, l.Name, err)
 		}
-		v := simulator.Venue{Name: l.Name, Zone: zone}
+		v := simulator.Venue{Name: l.Name, Hours: hours.In(zone)}
 		if tok, ok := bound[l.Name]; ok {
 			v.URL = t.webhookFor(tok)
 		} else if v.URL, err = t.webhook(); err != nil {
@@ -148,7 +150,7 @@ func configVenues(path string, t *targetFlags) ([]simulator.Venue, error) {
 func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoFlags, metricsURL string) int {
 	o.Seed = seedOf(o.Seed, env)
 	o.Model, o.Logger, o.Client = simulator.NewModel(), env.logger, simulator.NewClient(2)
-	if first := simulator.FirstOpening(o.Venues, o.Hours, o.Start); !first.Equal(o.Start) {
+	if first := simulator.FirstOpening(o.Venues, o.Start); !first.Equal(o.Start) {
 		env.logger.Info("Every venue is closed at the start: the simulated clock starts at the first opening",
 			"start", o.Start.Format(time.RFC3339), "opening", first.Format(time.RFC3339))
 		o.Start = first
@@ -165,7 +167,7 @@ func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoF
 	for i, v := range o.Venues {
 		names[i] = v.Name
 	}
-	env.logger.Info("Demo started", "venues", fmt.Sprint(names), "open", o.Hours.String(), "speed", o.Speed, "arrivals_per_hour", o.Arrivals)
+	env.logger.Info("Demo started", "venues", fmt.Sprint(names), "open", f.open, "speed", o.Speed, "arrivals_per_hour", o.Arrivals)
 	res, err := simulator.RunDemo(ctx, o)
 	if err != nil {
 		env.logger.Error("Demo failed", "err", err)

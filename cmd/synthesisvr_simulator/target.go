@@ -8,7 +8,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/simulator"
 )
 
 // targetFlags say where the exporter is.

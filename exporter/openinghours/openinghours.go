@@ -28,6 +28,7 @@
 package openinghours
 
 import (
+	"slices"
 	"time"
 
 	// The exporter runs in scratch containers that have no zoneinfo.
@@ -148,4 +149,63 @@ func (s *Schedule) firstReading(day time.Time, minute int) time.Time {
 func (s *Schedule) wallClock(t time.Time) time.Time {
 	l := t.In(s.loc)
 	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+}
+
+// In returns the same hours and closing dates read in the time zone loc: the same door
+// sign hung at a location elsewhere. The simulator runs one sign at venues in several
+// zones, Local included, which a Spec refuses.
+func (s *Schedule) In(loc *time.Location) *Schedule {
+	c := *s
+	c.loc = loc
+	return &c
+}
+
+// bound is an instant where a range starts or ends.
+type bound struct {
+	at    time.Time
+	start bool
+}
+
+// changeHorizon bounds how far NextChange looks: a year and a week covers every
+// weekday and a year of closed_on dates.
+const changeHorizon = 366 + 7
+
+// NextChange returns the first instant after t at which Open's answer differs from
+// Open(t): when the location closes if it is open at t, or opens if it is closed. It
+// returns false when the answer does not change within a year, as for a location that
+// is always open or never.
+func (s *Schedule) NextChange(t time.Time) (time.Time, bool) {
+	now := s.Open(t)
+	local := t.In(s.loc)
+	// The day before: its ranges may run past t's midnight.
+	first := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+	// A week at a time: the bounds of the ranges that start on days [from, to) are
+	// all of the bounds up to the first reading of day to's midnight, as a range ends
+	// less than two days after its day's midnight.
+	for from := 0; from < changeHorizon; from += 7 {
+		to := first.AddDate(0, 0, from+8)
+		cutoff := s.firstReading(to, 0)
+		var bounds []bound
+		for d := first.AddDate(0, 0, from-1); d.Before(to); d = d.AddDate(0, 0, 1) {
+			if s.closed[epochDay(d)] {
+				continue
+			}
+			for _, sp := range s.week[d.Weekday()] {
+				bounds = append(bounds, bound{s.firstReading(d, sp.start), true}, bound{s.firstReading(d, sp.end), false})
+			}
+		}
+		slices.SortFunc(bounds, func(a, b bound) int { return a.at.Compare(b.at) })
+		for i := 0; i < len(bounds); {
+			b, starts, ends := bounds[i].at, false, false
+			for ; i < len(bounds) && bounds[i].at.Equal(b); i++ {
+				starts, ends = starts || bounds[i].start, ends || !bounds[i].start
+			}
+			// Where one range ends as another starts nothing changes, and Open need
+			// not be asked (a location open every day from 00:00 to 24:00 has only such).
+			if b.After(t) && !b.After(cutoff) && !(starts && ends) && s.Open(b) != now {
+				return b, true
+			}
+		}
+	}
+	return time.Time{}, false
 }

@@ -3,7 +3,6 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
 // readyTimeout bounds every wait for the server to start or stop.
@@ -40,9 +41,7 @@ type Server struct {
 	sentinel *sentinelOf
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *bytes.Buffer
+	proc *proctest.Process // the current run; nil before the first start
 }
 
 // Start starts redis-server and waits until it answers. Without redis-server on
@@ -74,7 +73,7 @@ func startServer(t testing.TB, s *Server) *Server {
 		t.Skip(msg)
 	}
 	for attempt := 1; ; attempt++ {
-		s.Addr = freeAddr(t)
+		s.Addr = proctest.FreeAddrTB(t)
 		err := s.start()
 		if err == nil {
 			break
@@ -141,95 +140,50 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.log = &bytes.Buffer{}
-	cmd := exec.Command("redis-server", args...)
-	cmd.Stdout, cmd.Stderr = &lockedWriter{mu: &s.mu, w: s.log}, &lockedWriter{mu: &s.mu, w: s.log}
-	done := make(chan struct{})
-	if err := cmd.Start(); err != nil {
-		s.mu.Unlock()
+	p, err := proctest.Start(exec.Command("redis-server", args...), nil)
+	if err != nil {
 		return err
 	}
-	s.cmd, s.done = cmd, done
+	s.mu.Lock()
+	s.proc = p
 	s.mu.Unlock()
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	return s.waitReady(done)
-}
-
-// waitReady pings the server until it answers, it exits, or readyTimeout passes.
-func (s *Server) waitReady(done chan struct{}) error {
+	// PING, not a bare connection: Redis takes connections while it loads its
+	// append-only file, and answers LOADING until it has.
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, DisableIdentity: true, MaxRetries: -1})
 	defer c.Close()
-	deadline := time.Now().Add(readyTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-done:
-			return fmt.Errorf("redis-server exited")
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
+	err = p.WaitFunc(readyTimeout, 20*time.Millisecond, func(ctx context.Context) error { return c.Ping(ctx).Err() })
+	if err != nil {
+		s.stop(syscall.SIGKILL)
+		return fmt.Errorf("redis-server on %s did not answer PING: %w", s.Addr, err)
 	}
-	s.stop(syscall.SIGKILL)
-	return fmt.Errorf("redis-server on %s did not answer PING within %s", s.Addr, readyTimeout)
+	return nil
 }
 
+// stop ends the current run with sig (SIGTERM: as an operator would; SIGKILL: as a
+// crash would), and SIGKILL after readyTimeout.
 func (s *Server) stop(sig syscall.Signal) {
 	s.mu.Lock()
-	cmd, done := s.cmd, s.done
+	p := s.proc
 	s.mu.Unlock()
-	if cmd == nil {
+	if p == nil {
 		return
 	}
-	select {
-	case <-done:
+	if sig != syscall.SIGKILL {
+		if err := p.Stop(readyTimeout); err != nil {
+			s.t.Log(err) // killed instead: the data it kept is what a test then sees
+		}
 		return
-	default:
 	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-done:
-	case <-time.After(readyTimeout):
-		_ = cmd.Process.Kill()
-		<-done
+	if err := p.Kill(); err != nil {
+		s.t.Error(err)
 	}
 }
 
 func (s *Server) output() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.log == nil {
+	if s.proc == nil {
 		return ""
 	}
-	return s.log.String()
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return s.proc.Log.String()
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/simulator"
 )
 
 // The simulator's check against the built exporter: its model of the session
@@ -61,7 +61,7 @@ func TestSimulatorCheck(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			p := startExporter(t, options{env: env, args: append([]string{"--storage.backend=" + c.backend}, c.args...)})
+			p := startExporter(t, env, append([]string{"--storage.backend=" + c.backend}, c.args...))
 			o := load
 			o.Drop = c.drop
 			rep := simCheck(t, p, o, c.maxAge, c.delay)
@@ -71,7 +71,7 @@ func TestSimulatorCheck(t *testing.T) {
 			if !c.wantOK && !strings.Contains(rep.String(), "synthesisvr_sessions_active{location=") {
 				t.Errorf("the failed check does not name the gauge that differs:\n%s", rep)
 			}
-			if expired := expiredSessions(scrape(t, p.base)); (expired > 0) != c.wantExpired {
+			if expired := expiredSessions(t, p.base); (expired > 0) != c.wantExpired {
 				t.Errorf("%g sessions expired, want some: %v", expired, c.wantExpired)
 			}
 			if c.wantOK && rep.Sessions.Min == 0 && c.delay == 0 {
@@ -79,15 +79,4 @@ func TestSimulatorCheck(t *testing.T) {
 			}
 		})
 	}
-}
-
-// expiredSessions adds up the sessions ended as expired over every location.
-func expiredSessions(e exposition) float64 {
-	total := 0.0
-	for k, v := range e.values {
-		if strings.HasPrefix(k, mEnded+"{") && strings.Contains(k, `reason="expired"`) {
-			total += v
-		}
-	}
-	return total
 }

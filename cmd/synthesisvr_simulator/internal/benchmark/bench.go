@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/simulator"
 )
 
 // Options say what the benchmark measures, and how long.
@@ -25,6 +25,8 @@ type Options struct {
 	// round, so that all of them see the same noise of a shared machine; each ratio
 	// is taken within a round, and the median round is reported.
 	Rounds int
+	// WrkRounds are the rounds of the same measurements with wrk; zero leaves wrk out.
+	WrkRounds int
 	// SteadyRate events/s are sent to bolt for SteadyDuration, to read its p99.
 	SteadyRate     float64
 	SteadyDuration time.Duration
@@ -83,6 +85,10 @@ type Results struct {
 	State      StateResults
 	// Skipped says which targets could not run here, and why.
 	Skipped []string
+	// Wrk are the throughputs measured with wrk instead of the Go load generator,
+	// reported beside them, with no targets; WrkSkipped says why there are none.
+	Wrk        []Throughput
+	WrkSkipped string
 }
 
 // Run measures, in one run: throughput of every target against the ceiling, a
@@ -158,6 +164,11 @@ func (r *Results) throughput(ctx context.Context) error {
 				th.Rounds = append(th.Rounds, got[ti]...)
 				th.Ratios = append(th.Ratios, ratios[ti]...)
 			}
+		}
+	}
+	if o.WrkRounds > 0 {
+		if err := r.runWrk(ctx, targets, procs); err != nil {
+			return err
 		}
 	}
 	return r.steady(ctx, procs[slices.IndexFunc(targets, func(t Target) bool { return t.Name == "bolt" })])

@@ -9,21 +9,44 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/openinghours"
 )
 
 // Venue is one location of the demo: its title, the webhook URL its events go to
-// (its own, as the vendor advises, or the shared one) and its time zone.
+// (its own, as the vendor advises, or the shared one) and its opening hours, read in
+// its time zone.
 type Venue struct {
-	Name string
-	URL  string
-	Zone *time.Location
+	Name  string
+	URL   string
+	Hours *openinghours.Schedule
+}
+
+// DailyHours returns a schedule open every day in the ranges given, "HH:MM-HH:MM"
+// separated by commas, read as the config file reads them ("18:00-02:00" crosses
+// midnight, "00:00-24:00" is always open), in UTC: Schedule.In reads it in a venue's
+// zone.
+func DailyHours(ranges string) (*openinghours.Schedule, error) {
+	if strings.EqualFold(strings.TrimSpace(ranges), "closed") {
+		return nil, fmt.Errorf("opening hours %q: a venue that never opens has no sessions; give ranges such as 10:00-22:00", ranges)
+	}
+	s, err := openinghours.Parse(openinghours.Spec{Hours: map[string][]string{"mon-sun": strings.Split(ranges, ",")}})
+	var e *openinghours.Error
+	if errors.As(err, &e) {
+		msgs := make([]string, len(e.Problems))
+		for i, p := range e.Problems {
+			msgs[i] = p.Message
+		}
+		return nil, fmt.Errorf("opening hours %q: %s", ranges, strings.Join(msgs, "; "))
+	}
+	return s, err
 }
 
 // DemoOptions describe the simulated venue chain.
 type DemoOptions struct {
 	Venues []Venue
-	Hours  Hours
 	// Arrivals is the mean number of sessions per venue per open hour (Poisson).
 	Arrivals                 float64
 	MinStations, MaxStations int
@@ -49,6 +72,11 @@ func (o *DemoOptions) Validate() error {
 	var errs []error
 	if len(o.Venues) == 0 {
 		errs = append(errs, errors.New("no venues: --locations must be at least 1"))
+	}
+	for _, v := range o.Venues {
+		if v.Hours == nil {
+			errs = append(errs, fmt.Errorf("venue %s has no opening hours", v.Name))
+		}
 	}
 	if o.Arrivals <= 0 {
 		errs = append(errs, fmt.Errorf("--arrivals must be above 0, got %g", o.Arrivals))
@@ -114,22 +142,22 @@ func newDemo(o DemoOptions) *demo {
 	d := &demo{o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed)), customer: 7000}
 	meanOpen := (o.MinDuration + o.MaxDuration) / 2
 	for i, v := range o.Venues {
-		start := o.Start.In(v.Zone)
-		if open, _ := o.Hours.OpenAt(start); open {
+		start := o.Start.In(v.Hours.Location())
+		if v.Hours.Open(start) {
 			for range d.poisson(o.Arrivals * meanOpen.Hours()) {
 				d.session(i, start, time.Duration(d.rng.Float64()*float64(d.duration())))
 			}
 		}
-		d.arrivals = append(d.arrivals, d.nextArrival(start))
+		d.arrivals = append(d.arrivals, d.nextArrival(i, start))
 	}
 	return d
 }
 
 // FirstOpening returns start, or when the first venue opens if all are closed then.
-func FirstOpening(venues []Venue, h Hours, start time.Time) time.Time {
+func FirstOpening(venues []Venue, start time.Time) time.Time {
 	first := time.Time{}
 	for _, v := range venues {
-		t := h.NextOpen(start.In(v.Zone))
+		t := nextOpen(v.Hours, start)
 		if first.IsZero() || t.Before(first) {
 			first = t
 		}
@@ -137,9 +165,39 @@ func FirstOpening(venues []Venue, h Hours, start time.Time) time.Time {
 	return first
 }
 
-func (d *demo) nextArrival(after time.Time) time.Time {
+// never stands for a venue that does not open within a year.
+const never = 100 * 365 * 24 * time.Hour
+
+// nextOpen returns t if the venue is open then, or else when it next opens.
+func nextOpen(h *openinghours.Schedule, t time.Time) time.Time {
+	if h.Open(t) {
+		return t
+	}
+	if next, ok := h.NextChange(t); ok {
+		return next
+	}
+	return t.Add(never)
+}
+
+// advance moves t on by gap counted in open time only: the time a Poisson process
+// that runs during opening hours takes to cover gap.
+func advance(h *openinghours.Schedule, t time.Time, gap time.Duration) time.Time {
+	for range 1000 {
+		t = nextOpen(h, t)
+		closing, ok := h.NextChange(t)
+		if !ok || gap < closing.Sub(t) {
+			return t.Add(gap)
+		}
+		gap -= closing.Sub(t)
+		t = closing
+	}
+	return t
+}
+
+// nextArrival draws when the next session arrives at venue i after an arrival at after.
+func (d *demo) nextArrival(i int, after time.Time) time.Time {
 	gap := time.Duration(d.rng.ExpFloat64() / d.o.Arrivals * float64(time.Hour))
-	return d.o.Hours.Advance(after, gap)
+	return advance(d.o.Venues[i].Hours, after, gap)
 }
 
 // poisson draws a Poisson count of mean lambda (Knuth: small means only).
@@ -215,7 +273,7 @@ func (d *demo) advance(now time.Time) []scheduled {
 		for !d.arrivals[i].After(now) {
 			t := d.arrivals[i]
 			d.session(i, t, d.duration())
-			d.arrivals[i] = d.nextArrival(t)
+			d.arrivals[i] = d.nextArrival(i, t)
 		}
 	}
 	var due []scheduled
@@ -305,7 +363,7 @@ func (d *demo) logStatus(now time.Time) {
 	args := []any{"simulated_time", now.Round(time.Second).Format(time.DateTime + " MST"),
 		"sessions", d.res.Sessions, "requests", d.res.Requests, "failed", d.res.Failed}
 	for _, v := range d.o.Venues {
-		open, _ := d.o.Hours.OpenAt(now.In(v.Zone))
+		open := v.Hours.Open(now)
 		args = append(args, v.Name, fmt.Sprintf("%g active (open=%t)", want[v.Name].Sessions.Max, open))
 	}
 	d.o.Logger.Info("Demo running", args...)

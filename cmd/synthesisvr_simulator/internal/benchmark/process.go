@@ -6,16 +6,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
 // readyTimeout bounds every wait for a child to become ready or to stop.
@@ -23,147 +22,65 @@ const readyTimeout = 30 * time.Second
 
 // process is a server started as a child, on a loopback port of its own.
 type process struct {
+	*proctest.Process
 	name string
-	cmd  *exec.Cmd
 	base string
-	log  *syncBuffer
-	done chan struct{}
-	err  error
 	// Started is how long the child took from its start to answering /-/ready 200.
 	Started time.Duration
 	// companions are children it needs (a redis-server), ended after it.
-	companions []*exec.Cmd
-}
-
-// syncBuffer collects a child's output; it is safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	companions []*proctest.Process
 }
 
 // startProcess runs bin with args, the listen address given by addrFlag, and waits
 // until /-/ready answers 200.
 func startProcess(name, bin, addrFlag string, args, env []string) (*process, error) {
-	addr, err := freeAddr()
+	addr, err := proctest.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	p := &process{name: name, base: "http://" + addr, log: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, append(slices.Clone(args), addrFlag+"="+addr)...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	cmd := exec.Command(bin, append(slices.Clone(args), addrFlag+"="+addr)...)
+	cmd.Env = append(os.Environ(), env...)
 	start := time.Now()
-	if err := p.cmd.Start(); err != nil {
+	child, err := proctest.Start(cmd, nil)
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	if err := p.waitReady(); err != nil {
+	p := &process{Process: child, name: name, base: "http://" + addr}
+	// Polled every millisecond, so that start-up is timed closely.
+	if err := p.WaitHTTP(p.base+"/-/ready", readyTimeout, time.Millisecond); err != nil {
 		p.kill()
-		return nil, fmt.Errorf("%s did not become ready: %w\n%s", name, err, p.log.String())
+		return nil, fmt.Errorf("%s did not become ready: %w\n%s", name, err, p.Log)
 	}
 	p.Started = time.Since(start)
 	return p, nil
 }
 
-// waitReady polls /-/ready every millisecond, so that start-up is timed closely.
-func (p *process) waitReady() error {
-	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	deadline := time.Now().Add(readyTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			return fmt.Errorf("exited: %v", p.err)
-		default:
-		}
-		if resp, err := c.Get(p.base + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return fmt.Errorf("/-/ready did not answer 200 within %s", readyTimeout)
-}
-
-// stop ends the child with SIGTERM, as an operator would, and waits for it.
+// stop ends the child with SIGTERM, as an operator would, and waits for it, then its
+// companions.
 func (p *process) stop() error {
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	select {
-	case <-p.done:
-		p.endCompanions()
-		return nil
-	case <-time.After(readyTimeout):
-		p.kill()
-		return fmt.Errorf("%s did not stop within %s after SIGTERM", p.name, readyTimeout)
-	}
+	err := p.Stop(readyTimeout)
+	p.endCompanions()
+	return err
 }
 
 // kill ends the child at once (cleanup after a failure), then its companions.
 func (p *process) kill() {
-	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.done:
-	case <-time.After(readyTimeout):
-	}
+	_ = p.Kill()
 	p.endCompanions()
 }
 
-// endCompanions stops the companions, after the child.
+// endCompanions stops the companions, after the child, with SIGTERM (redis-server
+// then ends an append-only-file rewrite child of its own too).
 func (p *process) endCompanions() {
 	for _, c := range p.companions {
-		endCompanion(c)
+		_ = c.Stop(readyTimeout)
 	}
 	p.companions = nil
 }
 
-// endCompanion stops a companion with SIGTERM (redis-server then ends an
-// append-only-file rewrite child of its own too), SIGKILL after a while.
-func endCompanion(c *exec.Cmd) {
-	_ = c.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		_ = c.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(readyTimeout):
-		_ = c.Process.Kill()
-		<-done
-	}
-}
-
 // rss returns the child's resident set size in bytes, from /proc (Linux only).
 func (p *process) rss() (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil {
 		return 0, fmt.Errorf("reading the RSS of %s: %w", p.name, err)
 	}
@@ -175,7 +92,7 @@ func (p *process) rss() (int64, error) {
 			return kb << 10, err
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", p.cmd.Process.Pid)
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", p.Cmd.Process.Pid)
 }
 
 // userHZ is the unit of the CPU times in /proc/<pid>/stat: fixed at 100 by the
@@ -186,9 +103,9 @@ const userHZ = 100
 // companions (Redis does the work of the exporter's Lua scripts) have used, from
 // /proc (Linux only), to a hundredth of a second.
 func (p *process) cpu() (time.Duration, error) {
-	total, err := cpuOf(p.cmd.Process.Pid)
+	total, err := cpuOf(p.Cmd.Process.Pid)
 	for _, c := range p.companions {
-		d, cerr := cpuOf(c.Process.Pid)
+		d, cerr := cpuOf(c.Cmd.Process.Pid)
 		total, err = total+d, errors.Join(err, cerr)
 	}
 	if err != nil {

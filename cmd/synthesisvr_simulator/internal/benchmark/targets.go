@@ -5,7 +5,8 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
-	"time"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
 // Target is one server that takes the throughput load: the ceiling, or the exporter
@@ -59,26 +60,22 @@ func Targets() []Target {
 // persistence README recommends (append-only file, fsync every second), and the
 // exporter on it.
 func exporterOnRedis(env *Env, dir string) (*process, error) {
-	addr, err := freeAddr()
+	addr, err := proctest.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
 	_, port, _ := net.SplitHostPort(addr)
-	redis := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--dir", dir,
-		"--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning")
-	log := &syncBuffer{}
-	redis.Stdout, redis.Stderr = log, log
-	// A rewrite child of Redis could hold the output pipe open after Redis ended.
-	redis.WaitDelay = 2 * time.Second
-	if err := redis.Start(); err != nil {
-		return nil, fmt.Errorf("start redis-server: %w", err)
+	redis, err := proctest.Start(exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--dir", dir,
+		"--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning"), nil)
+	if err != nil {
+		return nil, err
 	}
 	// The exporter is ready only once Redis answers it, so its wait covers both.
 	p, err := startExporter(env, "exporter/redis", filepath.Join(dir, "synthesisvr.db"),
 		"--storage.backend=redis", "--storage.redis.url=redis://"+addr+"/0")
 	if err != nil {
-		endCompanion(redis)
-		return nil, fmt.Errorf("%w\nredis-server: %s", err, log.String())
+		_ = redis.Stop(readyTimeout)
+		return nil, fmt.Errorf("%w\nredis-server: %s", err, redis.Log)
 	}
 	p.companions = append(p.companions, redis)
 	return p, nil

@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/benchmark"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/benchmark"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/server"
@@ -92,7 +92,7 @@ func (r *request) serve(b *testing.B, h http.Handler) {
 // the exporter's receiver on the memory store, in process and without a network:
 // the time and allocations each handler adds to what net/http does anyway.
 //
-//	go test ./exporter/benchmark -run '^$' -bench 'Receiver$' -cpu 1
+//	go test ./cmd/synthesisvr_simulator/internal/benchmark -run '^$' -bench 'Receiver$' -cpu 1
 func BenchmarkReceiver(b *testing.B) {
 	engines := receiverEngines()
 	for _, name := range []string{"ceiling", "memory"} {
@@ -110,7 +110,7 @@ func BenchmarkReceiver(b *testing.B) {
 // the same moments of a shared machine, and reports each one's time per request
 // and memory/ceiling, the figure to compare across changes.
 //
-//	go test ./exporter/benchmark -run '^$' -bench ReceiverRatio -cpu 1
+//	go test ./cmd/synthesisvr_simulator/internal/benchmark -run '^$' -bench ReceiverRatio -cpu 1
 func BenchmarkReceiverRatio(b *testing.B) {
 	engines := receiverEngines()
 	names := []string{"ceiling", "memory"}

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/simulator"
 )
 
 // StateResults are the figures of a bolt exporter holding a large state.

@@ -49,10 +49,37 @@ func (r *Results) reportThroughput(w io.Writer) int {
 		fmt.Fprintf(w, ", %d rounds taking turns (median round; median ratio)", o.Rounds)
 	}
 	fmt.Fprintln(w, "; ceiling = bare gin handler reading the body and answering 204, measured before and after the others in each round, each ratio taken to the mean of the two:")
+	missed := throughputTable(w, r.Throughput)
+	for _, s := range r.Skipped {
+		fmt.Fprintln(w, s)
+	}
+	r.reportWrk(w)
+	return missed
+}
+
+// reportWrk writes the wrk measurements, or why there are none.
+func (r *Results) reportWrk(w io.Writer) {
+	if r.Options.WrkRounds == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	if r.WrkSkipped != "" {
+		fmt.Fprintf(w, "wrk: %s\n", r.WrkSkipped)
+		return
+	}
+	fmt.Fprintf(w, "The same with wrk (-t2, whole seconds, rounds: %d; reported, not a target): one event per POST from its Lua script, "+
+		"a fresh uuid from a counter, each session created then deleted %d creates later; CPU/request: load is wrk's:\n",
+		r.Options.WrkRounds, wrkLag)
+	throughputTable(w, r.Wrk)
+}
+
+// throughputTable writes one row per target and connections, and counts the missed
+// targets.
+func throughputTable(w io.Writer, rows []Throughput) int {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "server\tconnections\trequests/s\tp50\tp99\tfailed\tCPU/request: server\tload\tratio to ceiling\ttarget\tmet\t")
 	missed := 0
-	for _, t := range r.Throughput {
+	for _, t := range rows {
 		m := t.Median()
 		rps := m.RequestsPerSecond()
 		ratio := t.Ratio()
@@ -69,9 +96,6 @@ func (r *Results) reportThroughput(w io.Writer) int {
 			usf(m.ServerCPU), usf(m.LoadCPU), ratio, target, met)
 	}
 	tw.Flush()
-	for _, s := range r.Skipped {
-		fmt.Fprintln(w, s)
-	}
 	return missed
 }
 

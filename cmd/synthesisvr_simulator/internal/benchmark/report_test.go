@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/simulator"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/simulator"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
 // result is a throughput round of rps requests per second.
@@ -32,6 +33,23 @@ func results(memory, bolt float64, failed int, scrape time.Duration) *Results {
 	}
 }
 
+// withWrk adds wrk rows: the memory store at half the ceiling, bolt at a tenth, with
+// 2 failed requests that count against no target.
+func withWrk(r *Results) *Results {
+	r.Options.WrkRounds = 1
+	row := func(name string, rps int, failed int) Throughput {
+		return Throughput{Target: name, Connections: 50, Rounds: []Round{result(rps, failed)}, Ratios: []float64{float64(rps) / 20000}}
+	}
+	r.Wrk = []Throughput{row("ceiling", 20000, 0), row("memory", 10000, 0), row("bolt", 2000, 2)}
+	return r
+}
+
+func withoutWrk(r *Results) *Results {
+	r.Options.WrkRounds = 1
+	r.WrkSkipped = "wrk not installed (Debian: apt-get install wrk)"
+	return r
+}
+
 func skipped(r *Results, why string) *Results {
 	r.Skipped = append(r.Skipped, why)
 	return r
@@ -49,6 +67,9 @@ func TestReportCountsMissedTargets(t *testing.T) {
 		"bolt failing requests":  {r: results(9000, 5000, 3, 5*time.Millisecond), missed: 1, line: "1 targets missed."},
 		"a slow scrape":          {r: results(9000, 5000, 0, 30*time.Millisecond), missed: 1, line: "30 ms"},
 		"memory and bolt missed": {r: results(5000, 1000, 0, 5*time.Millisecond), missed: 2, line: "2 targets missed."},
+		"wrk rows, no targets":   {r: withWrk(results(9000, 5000, 0, 5*time.Millisecond)), missed: 0, line: "bolt           50        2000"},
+		"wrk ratios":             {r: withWrk(results(9000, 5000, 0, 5*time.Millisecond)), missed: 0, line: "0.50"},
+		"wrk absent":             {r: withoutWrk(results(9000, 5000, 0, 5*time.Millisecond)), missed: 0, line: "wrk: wrk not installed"},
 		"a target left out":      {r: skipped(results(9000, 5000, 0, 5*time.Millisecond), "redis left out: redis-server is not installed"), missed: 0, line: "redis left out: redis-server is not installed"},
 	}
 	for name, c := range cases {
@@ -82,7 +103,7 @@ func TestCPUReadsProc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &process{name: "self", cmd: &exec.Cmd{Process: self}}
+	p := &process{name: "self", Process: &proctest.Process{Cmd: &exec.Cmd{Process: self}}}
 	before, err := p.cpu()
 	if err != nil {
 		t.Fatal(err)
