@@ -47,6 +47,8 @@ type app struct {
 	spans      *tracing.Spans
 	configured atomic.Pointer[[]collector.Location]
 	reloadMu   sync.Mutex
+	reloads    *collector.ReloadMetrics
+	unknown    *collector.UnknownLocations
 }
 
 func newApp(f *flags, logger *slog.Logger) (*app, error) {
@@ -56,6 +58,8 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	}
 	a := &app{f: f, logger: logger, registry: collector.NewRegistry()}
 	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
+	a.reloads = collector.NewReloadMetrics(a.registry, time.Now())
+	a.unknown = collector.NewUnknownLocations(a.registry, logger)
 	a.store, err = a.openStore()
 	if err != nil {
 		return nil, err
@@ -74,7 +78,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	a.setLocations(cfg)
 	a.initKnownLocations()
 	a.gate = server.NewGate(a.store)
-	a.webhook = webhook.New(a.store, a.metrics, a.gate.Accepting, settings, logger)
+	a.webhook = webhook.New(a.unknown.Watch(a.store), a.metrics, a.gate.Accepting, settings, logger)
 	a.expirer = &session.Expirer{
 		Store: a.store, MaxAge: f.maxAge, Every: session.ExpiryInterval(f.maxAge),
 		Ended:  a.ended,
@@ -268,7 +272,7 @@ func (a *app) options() server.Options {
 		},
 	}
 	if a.f.configFile != "" {
-		o.Reload = a.reload
+		o.Reload = a.reloadRecorded
 	}
 	return o
 }

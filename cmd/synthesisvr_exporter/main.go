@@ -170,7 +170,7 @@ func (ex *exporter) wait() int {
 		select {
 		case sig := <-ex.signals:
 			if sig == syscall.SIGHUP {
-				_ = ex.app.reload()
+				_ = ex.app.reloadRecorded()
 				continue
 			}
 			ex.logger.Info("Shutting down", "signal", sig.String())
