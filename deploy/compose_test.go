@@ -397,7 +397,9 @@ func checkHA(t *testing.T, p *types.Project) {
 	cfg := mustHostPath(t, lb, "/usr/local/etc/haproxy/haproxy.cfg")
 	// Each replica is a server checked on /-/ready, and a backup used when none is
 	// ready, so that the events reach a replica's spool.
-	servers := regexp.MustCompile(`(?m)^\s*server\s+\S+\s+(\S+)(.*)$`).FindAllStringSubmatch(string(readAbs(t, cfg)), -1)
+	// An address from the environment, "${NAME-default}", is the stack's default.
+	text := regexp.MustCompile(`"\$\{\w+-([^}]*)\}"`).ReplaceAllString(string(readAbs(t, cfg)), "$1")
+	servers := regexp.MustCompile(`(?m)^\s*server\s+\S+\s+(\S+)(.*)$`).FindAllStringSubmatch(text, -1)
 	checked, backup := map[string]bool{}, map[string]bool{}
 	for _, m := range servers {
 		checkService(t, p, "lb: server", m[1])

@@ -7,12 +7,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -113,14 +115,14 @@ func TestKustomizeBase(t *testing.T) {
 	if r := d.Spec.Replicas; r == nil || *r != 1 || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
 		t.Errorf("base: want 1 replica with strategy Recreate (one bolt file), got %v %s", d.Spec.Replicas, d.Spec.Strategy.Type)
 	}
-	checkExporterWorkload(t, o, d)
+	checkExporterWorkload(t, o, deploymentWorkload(d))
 	pod := d.Spec.Template.Spec
 	data := volume(t, pod, "data")
 	if data.PersistentVolumeClaim == nil {
 		t.Fatalf("base: the data volume is not a PersistentVolumeClaim: %+v", data)
 	}
 	must[*corev1.PersistentVolumeClaim](t, o, data.PersistentVolumeClaim.ClaimName)
-	checkServing(t, o, d)
+	checkServing(t, o, deploymentWorkload(d))
 	must[*monitoringv1.PrometheusRule](t, o, "synthesisvr-exporter")
 	cm := must[*corev1.ConfigMap](t, o, "synthesisvr-dashboards")
 	if cm.Labels["grafana_dashboard"] != "1" || len(cm.Data) == 0 {
@@ -130,24 +132,33 @@ func TestKustomizeBase(t *testing.T) {
 
 func TestKustomizeHA(t *testing.T) {
 	o := kustomizeBuild(t, "overlays/ha")
-	d := must[*appsv1.Deployment](t, o, "synthesisvr-exporter")
-	if r := d.Spec.Replicas; r == nil || *r != 2 {
-		t.Errorf("ha: want 2 replicas, got %v", d.Spec.Replicas)
+	if _, ok := get[*appsv1.Deployment](o, "synthesisvr-exporter"); ok {
+		t.Error("ha: the base's Deployment is left beside the StatefulSet")
 	}
-	if s := d.Spec.Strategy; s.Type != appsv1.RollingUpdateDeploymentStrategyType || s.RollingUpdate == nil ||
-		s.RollingUpdate.MaxUnavailable == nil || s.RollingUpdate.MaxUnavailable.IntValue() != 0 {
-		t.Errorf("ha: want a rolling update that keeps every replica up, got %+v", s)
+	ss := must[*appsv1.StatefulSet](t, o, "synthesisvr-exporter")
+	if r := ss.Spec.Replicas; r == nil || *r != 2 {
+		t.Errorf("ha: want 2 replicas, got %v", ss.Spec.Replicas)
 	}
+	if ss.Spec.UpdateStrategy.Type != appsv1.RollingUpdateStatefulSetStrategyType {
+		t.Errorf("ha: want a rolling update, one pod at a time, got %+v", ss.Spec.UpdateStrategy)
+	}
+	d := workload{where: "ha: StatefulSet " + ss.Name, selector: ss.Spec.Selector, template: ss.Spec.Template}
 	checkExporterWorkload(t, o, d)
 	checkServing(t, o, d)
-	pod := d.Spec.Template.Spec
-	if v := volume(t, pod, "data"); v.EmptyDir == nil || v.PersistentVolumeClaim != nil {
-		t.Errorf("ha: the data volume (the spool) should be an emptyDir: %+v", v.VolumeSource)
-	}
+	pod := ss.Spec.Template.Spec
+	checkSpoolClaim(t, ss)
+	checkDrain(t, "ha", pod, 15*time.Second)
 	for _, obj := range o.list {
 		if pvc, ok := obj.(*corev1.PersistentVolumeClaim); ok {
 			t.Errorf("ha: the base's claim %s is left behind, unused", pvc.Name)
 		}
+	}
+	// The StatefulSet's container is the base's, but for the flags.
+	base := must[*appsv1.Deployment](t, kustomizeBuild(t, "base"), "synthesisvr-exporter").Spec.Template.Spec.Containers[0]
+	ha := pod.Containers[0]
+	base.Args, ha.Args = nil, nil
+	if !equality.Semantic.DeepEqual(base, ha) {
+		t.Errorf("ha: the exporter's container differs from the base's in more than its flags:\nbase %+v\nha   %+v", base, ha)
 	}
 
 	args := pod.Containers[0].Args
@@ -160,32 +171,32 @@ func TestKustomizeHA(t *testing.T) {
 		t.Fatalf("ha: --storage.redis.url=%q: %v", redisURL, err)
 	}
 	svc := must[*corev1.Service](t, o, u.Hostname())
-	ss := must[*appsv1.StatefulSet](t, o, "synthesisvr-redis")
-	if !selects(svc.Spec.Selector, ss.Spec.Template.Labels) || !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return fmt.Sprint(p.Port) == u.Port() }) {
+	rs := must[*appsv1.StatefulSet](t, o, "synthesisvr-redis")
+	if !selects(svc.Spec.Selector, rs.Spec.Template.Labels) || !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return fmt.Sprint(p.Port) == u.Port() }) {
 		t.Errorf("ha: Service %s does not lead to Redis on port %s", svc.Name, u.Port())
 	}
-	restrictedPod(t, "ha: StatefulSet synthesisvr-redis", ss.Spec.Template.Spec)
-	if a := strings.Join(ss.Spec.Template.Spec.Containers[0].Args, " "); !strings.Contains(a, "--appendonly yes") {
+	restrictedPod(t, "ha: StatefulSet synthesisvr-redis", rs.Spec.Template.Spec)
+	if a := strings.Join(rs.Spec.Template.Spec.Containers[0].Args, " "); !strings.Contains(a, "--appendonly yes") {
 		t.Errorf("ha: Redis without its append-only file loses the sessions when it restarts: args %q", a)
 	}
-	if len(ss.Spec.VolumeClaimTemplates) == 0 {
+	if len(rs.Spec.VolumeClaimTemplates) == 0 {
 		t.Error("ha: Redis keeps its data on no volume")
 	}
 
 	pdb := must[*policyv1.PodDisruptionBudget](t, o, "synthesisvr-exporter")
-	if !selectorMatches(t, pdb.Spec.Selector, d.Spec.Template.Labels) || pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 {
+	if !selectorMatches(t, pdb.Spec.Selector, d.template.Labels) || pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 {
 		t.Errorf("ha: the PodDisruptionBudget should keep 1 of the exporter's pods: %+v", pdb.Spec)
 	}
 	// The exporters may reach Redis, on top of the base's egress.
 	reachesRedis := false
 	for _, obj := range o.list {
 		np, ok := obj.(*networkingv1.NetworkPolicy)
-		if !ok || !selectorMatches(t, &np.Spec.PodSelector, d.Spec.Template.Labels) {
+		if !ok || !selectorMatches(t, &np.Spec.PodSelector, d.template.Labels) {
 			continue
 		}
 		for _, e := range np.Spec.Egress {
 			for _, to := range e.To {
-				if to.PodSelector != nil && selectorMatches(t, to.PodSelector, ss.Spec.Template.Labels) {
+				if to.PodSelector != nil && selectorMatches(t, to.PodSelector, rs.Spec.Template.Labels) {
 					reachesRedis = true
 				}
 			}
@@ -196,16 +207,61 @@ func TestKustomizeHA(t *testing.T) {
 	}
 }
 
+// workload is the part of a Deployment or StatefulSet these tests check.
+type workload struct {
+	where    string
+	selector *metav1.LabelSelector
+	template corev1.PodTemplateSpec
+}
+
+func deploymentWorkload(d *appsv1.Deployment) workload {
+	return workload{where: "Deployment " + d.Name, selector: d.Spec.Selector, template: d.Spec.Template}
+}
+
+// checkSpoolClaim checks that each pod keeps its spool on a claim of its own,
+// mounted where --storage.path puts it, and kept when the pod goes.
+func checkSpoolClaim(t *testing.T, ss *appsv1.StatefulSet) {
+	t.Helper()
+	c := ss.Spec.Template.Spec.Containers[0]
+	dir := filepath.Dir(flagValue(c.Args, "--storage.path"))
+	mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == dir && m.Name == "data" })
+	claimed := slices.ContainsFunc(ss.Spec.VolumeClaimTemplates, func(p corev1.PersistentVolumeClaim) bool { return p.Name == "data" })
+	if !mounted || !claimed || slices.ContainsFunc(ss.Spec.Template.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == "data" }) {
+		t.Errorf("ha: the spool's folder %s should be the volume claim template data, not a pod volume", dir)
+	}
+	if p := ss.Spec.PersistentVolumeClaimRetentionPolicy; p == nil || p.WhenScaled != appsv1.RetainPersistentVolumeClaimRetentionPolicyType || p.WhenDeleted != appsv1.RetainPersistentVolumeClaimRetentionPolicyType {
+		t.Errorf("ha: a spool's claim must be retained when the set is scaled down or deleted: %+v", p)
+	}
+}
+
+// checkDrain checks that the pod drains at least min (long enough for the
+// endpoints' removal to reach every proxy), and that Kubernetes waits for the
+// drain, the requests in flight (10 s) and the close before it kills.
+func checkDrain(t *testing.T, where string, pod corev1.PodSpec, min time.Duration) {
+	t.Helper()
+	drain, err := time.ParseDuration(flagValue(pod.Containers[0].Args, "--web.drain-delay"))
+	if err != nil || drain < min {
+		t.Errorf("%s: --web.drain-delay %v (%v), want at least %s", where, drain, err, min)
+	}
+	grace := time.Duration(30) * time.Second // Kubernetes's default
+	if pod.TerminationGracePeriodSeconds != nil {
+		grace = time.Duration(*pod.TerminationGracePeriodSeconds) * time.Second
+	}
+	if grace < drain+10*time.Second+5*time.Second {
+		t.Errorf("%s: terminationGracePeriodSeconds %s leaves no room after a drain of %s and 10 s of requests", where, grace, drain)
+	}
+}
+
 // checkExporterWorkload checks the exporter's pod: restricted, probed, its flags
 // accepted by the exporter, its config valid, its token a placeholder the exporter
 // refuses.
-func checkExporterWorkload(t *testing.T, o *objects, d *appsv1.Deployment) {
+func checkExporterWorkload(t *testing.T, o *objects, d workload) {
 	t.Helper()
-	where := o.dir + ": Deployment " + d.Name
-	if !selectorMatches(t, d.Spec.Selector, d.Spec.Template.Labels) {
+	where := o.dir + ": " + d.where
+	if !selectorMatches(t, d.selector, d.template.Labels) {
 		t.Errorf("%s: its selector does not match its pods", where)
 	}
-	pod := d.Spec.Template.Spec
+	pod := d.template.Spec
 	restrictedPod(t, where, pod)
 	c := pod.Containers[0]
 	if !strings.Contains(c.Image, "synthesisvr_exporter") {
@@ -246,9 +302,9 @@ func checkExporterWorkload(t *testing.T, o *objects, d *appsv1.Deployment) {
 // checkServing checks that the Service, the ServiceMonitor and the NetworkPolicy
 // reach the exporter's pods on their port, and that Prometheus scrapes them with the
 // job the alert rules expect.
-func checkServing(t *testing.T, o *objects, d *appsv1.Deployment) {
+func checkServing(t *testing.T, o *objects, d workload) {
 	t.Helper()
-	pods, c := d.Spec.Template.Labels, d.Spec.Template.Spec.Containers[0]
+	pods, c := d.template.Labels, d.template.Spec.Containers[0]
 	svc := must[*corev1.Service](t, o, "synthesisvr-exporter")
 	if !selects(svc.Spec.Selector, pods) {
 		t.Errorf("%s: the Service does not select the exporter's pods", o.dir)

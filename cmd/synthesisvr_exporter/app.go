@@ -48,6 +48,8 @@ type app struct {
 	spans      *tracing.Spans
 	configured atomic.Pointer[[]collector.Location]
 	reloadMu   sync.Mutex
+	reloads    *collector.ReloadMetrics
+	unknown    *collector.UnknownLocations
 }
 
 func newApp(f *flags, logger *slog.Logger) (*app, error) {
@@ -57,6 +59,8 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	}
 	a := &app{f: f, logger: logger, registry: prometheus.NewRegistry()}
 	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
+	a.reloads = collector.NewReloadMetrics(a.registry, time.Now())
+	a.unknown = collector.NewUnknownLocations(a.registry, logger)
 	a.store, err = a.openStore()
 	if err != nil {
 		return nil, err
@@ -79,7 +83,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		a.store.Close()
 		return nil, err
 	}
-	a.webhook = webhook.New(a.store, a.metrics, a.gate.Accepting, settings, a.spans, logger)
+	a.webhook = webhook.New(a.unknown.Watch(a.store), a.metrics, a.gate.Accepting, settings, a.spans, logger)
 	a.expirer = &session.Expirer{
 		Store: a.store, MaxAge: f.maxAge, Every: session.ExpiryInterval(f.maxAge),
 		Ended:  a.ended,
@@ -236,6 +240,9 @@ func (a *app) reload() error {
 			a.setLocations(cfg)
 		}
 	}
+	// synthesisvr_exporter_config_last_reload_successful: a failed reload keeps the
+	// previous configuration, silently but for this log and that metric's alert.
+	a.reloads.Reloaded(err, time.Now())
 	if err != nil {
 		a.logger.Error("Reloading the configuration failed; the previous one stays in force", "file", a.f.configFile, "err", err)
 		return err

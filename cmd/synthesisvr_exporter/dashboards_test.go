@@ -76,16 +76,31 @@ func exportedFamilies(t *testing.T) map[string]family {
 	cfg := filepath.Join(t.TempDir(), "config.yml")
 	writeFile(t, cfg, dashboardsConfig)
 	p := startExporter(t, options{config: cfg, env: []string{"SYNTHESISVR_WEBHOOK_TOKEN=" + token}})
-	body := "[" + createEvent("dash-1", "Downtown", 2) + `,{"uuid":"dash-1","action":"delete"},{"action":"create"}]`
-	wantCounts(t, postEvents(t, p.webhookURL(token), body), counts{Received: 3, Applied: 2, Rejected: 1})
-	tp := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := tp.TextToMetricFamilies(strings.NewReader(scrape(t, p.base).text))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A location the config does not name is counted apart.
+	body := "[" + createEvent("dash-1", "Downtown", 2) + `,{"uuid":"dash-1","action":"delete"},{"action":"create"},` +
+		createEvent("dash-2", "Downtwon", 1) + "]"
+	wantCounts(t, postEvents(t, p.webhookURL(token), body), counts{Received: 4, Applied: 3, Rejected: 1})
 	out := map[string]family{}
 	for _, s := range prometheusSeries {
 		out[s] = family{labels: map[string]bool{}}
+	}
+	addFamilies(t, out, scrape(t, p.base).text)
+	// The spool's metrics exist with --storage.backend=redis only; a Redis that is
+	// not there is enough for them.
+	r := startExporter(t, options{config: cfg, env: []string{"SYNTHESISVR_WEBHOOK_TOKEN=" + token},
+		args: []string{"--storage.backend=redis", "--storage.redis.url=redis://" + freeAddr(t) + "/0"}})
+	addFamilies(t, out, scrape(t, r.base).text)
+	return out
+}
+
+// addFamilies adds the names of an exposition to out, histograms' series names
+// included, with their label names.
+func addFamilies(t *testing.T, out map[string]family, text string) {
+	t.Helper()
+	tp := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := tp.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
 	}
 	for name, mf := range mfs {
 		names := []string{name}
@@ -108,7 +123,6 @@ func exportedFamilies(t *testing.T) map[string]family {
 			out[n] = f
 		}
 	}
-	return out
 }
 
 func checkPending(t *testing.T, exported map[string]family) {

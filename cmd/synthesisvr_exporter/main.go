@@ -57,7 +57,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	f.web = kingpinflag.AddFlags(app, ":9865")
 	app.Flag("webhook.listen-address", "When set, the webhook is served on this address alone (a port apart from /metrics, e.g. internet-facing). It takes TLS, not basic auth, from --web.config.file.").StringVar(&f.webhookAddress)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
-	app.Flag("web.drain-delay", "On shutdown, how long /-/ready answers 503 before the listeners close, so a load balancer moves traffic away first.").Default("0s").DurationVar(&f.drainDelay)
+	app.Flag("web.drain-delay", "On shutdown, how long /-/ready answers 503 before the listeners close, so a load balancer moves traffic away first; the webhook keeps taking events meanwhile.").Default("0s").DurationVar(&f.drainDelay)
 	app.Flag("config.file", "YAML configuration file (webhooks, locations, limits, tracing); without it the exporter runs on defaults.").StringVar(&f.configFile)
 	app.Flag("storage.backend", "Where sessions are kept: bolt (a file, one replica), redis (several replicas) or memory (lost on restart).").Default("bolt").EnumVar(&f.backend, "bolt", "redis", "memory")
 	app.Flag("storage.path", "The bolt file; its folder is created and also keeps a generated webhook token.").Default("data/synthesisvr.db").StringVar(&f.storagePath)
@@ -161,8 +161,9 @@ func newHTTPServer(h http.Handler) *http.Server {
 }
 
 // wait serves until a stop signal or a server failure, then stops in order:
-// refuse events (ready turns 503), let in-flight requests finish, close the
-// servers, stop expiry and spool replay, close the store.
+// ready turns 503 while the webhook keeps taking events for the drain delay,
+// the listeners close and in-flight requests finish, expiry and spool replay
+// stop, the store closes.
 func (ex *exporter) wait() int {
 	code := 0
 	for stop := false; !stop; {
@@ -181,7 +182,7 @@ func (ex *exporter) wait() int {
 	}
 	// Signals stay caught until the end: a SIGHUP while draining must not kill the process.
 	defer signal.Stop(ex.signals)
-	ex.app.gate.Close()
+	ex.app.gate.Drain()
 	time.Sleep(ex.drain)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -190,6 +191,7 @@ func (ex *exporter) wait() int {
 			ex.logger.Error("HTTP server shutdown", "err", err)
 		}
 	}
+	ex.app.gate.Close()
 	ex.stopBg()
 	<-ex.bgDone
 	if err := ex.app.close(); err != nil {

@@ -87,7 +87,7 @@ func (a *app) checkRedis(rs *redisstore.Store) {
 	defer cancel()
 	where := redisstore.Redacted(a.f.redis.url)
 	if err := rs.Ping(ctx); err != nil {
-		a.logger.Warn("Redis is not reachable yet: /-/ready answers 503 and webhook events are spooled until it is", "url", where, "err", err)
+		a.logger.Warn("Redis is not reachable yet: webhook events are spooled (answered 202) until it is; /-/ready stays 200 while the spool takes them", "url", where, "err", err)
 		return
 	}
 	aof, err := rs.AppendOnly(ctx)

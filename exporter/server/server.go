@@ -22,29 +22,42 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Gate says whether the exporter accepts events: closed while starting and
-// draining, and while the store cannot be reached.
+// Gate says whether the exporter is ready and whether it accepts events, which
+// differ while it drains: a load balancer must stop sending (ready turns 503)
+// while the webhook still takes what was already on its way, since SynthesisVR
+// never resends an event. Both are off while starting.
 type Gate struct {
-	open  atomic.Bool
-	store Pinger
+	open     atomic.Bool
+	draining atomic.Bool
+	store    Pinger
 }
 
 // NewGate returns a closed gate over store.
 func NewGate(store Pinger) *Gate { return &Gate{store: store} }
 
-// Open starts accepting events; Close stops.
+// Open starts accepting events, and readiness.
 func (g *Gate) Open() { g.open.Store(true) }
 
-// Close stops accepting events (on shutdown).
+// Drain turns readiness off (on shutdown, for --web.drain-delay) while events are
+// still accepted.
+func (g *Gate) Drain() { g.draining.Store(true) }
+
+// Close stops accepting events.
 func (g *Gate) Close() { g.open.Store(false) }
 
-// Accepting reports whether events may be taken now.
+// Accepting reports whether events may be taken now: from Open to Close,
+// draining or not.
 func (g *Gate) Accepting() bool { return g.open.Load() }
 
-// Ready reports why the exporter is not ready, or nil.
+// Ready reports why the exporter is not ready, or nil: starting, draining, or a
+// store that cannot take events (with Redis, the spool takes them while Redis is
+// away, and the replica stays ready).
 func (g *Gate) Ready(ctx context.Context) error {
-	if !g.open.Load() {
+	switch {
+	case !g.open.Load():
 		return errNotAccepting
+	case g.draining.Load():
+		return errDraining
 	}
 	return g.store.Ping(ctx)
 }

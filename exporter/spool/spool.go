@@ -158,16 +158,18 @@ func (s *Store) Locations(ctx context.Context) (map[string]session.LocationStats
 	return s.primary.Locations(ctx)
 }
 
-// Ping implements session.Store: the exporter is ready when the store is, so a
-// load balancer sends events to a replica that can apply them at once.
-func (s *Store) Ping(ctx context.Context) error {
+// Ping implements session.Store: the spool takes events whether the store is
+// reachable or not, so a replica cut off from Redis stays ready and keeps what
+// it is sent; the store's own health is reported by metrics. Ping fails only
+// once the spool file cannot be used.
+func (s *Store) Ping(context.Context) error {
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
 		return ErrClosed
 	}
-	return s.primary.Ping(ctx)
+	return s.db.View(func(*bolt.Tx) error { return nil })
 }
 
 // Close closes the spool file, keeping what waits in it for the next start, and
