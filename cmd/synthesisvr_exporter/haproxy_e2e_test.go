@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/redisstore/redistest"
 )
 
@@ -72,7 +73,7 @@ func TestRollingRestartBehindHAProxy(t *testing.T) {
 	s.check(t, reps...)
 	t.Logf("%d events sent through HAProxy, answers by status: %v", s.sent, s.codes)
 
-	log := lb.log.String()
+	log := lb.Log.String()
 	if strings.Contains(log, redisToken) {
 		t.Error("HAProxy's log holds the webhook token")
 	}
@@ -119,13 +120,14 @@ func lookHAProxy(t *testing.T) string {
 func startReplicaAt(t *testing.T, srv *redistest.Server, addr, dir string) *exporterProc {
 	t.Helper()
 	storage := filepath.Join(dir, "synthesisvr.db")
-	p := &exporterProc{t: t, base: "http://" + addr, hookBase: "http://" + addr, storage: storage}
+	log := &logBuffer{}
+	p := &exporterProc{log: log, t: t, base: "http://" + addr, hookBase: "http://" + addr, storage: storage}
 	cmd := exec.Command(exporterBin, "--web.listen-address="+addr, "--storage.path="+storage,
 		"--storage.backend=redis", "--storage.redis.url="+srv.URL(0), "--storage.redis.prefix=lb:",
 		"--web.drain-delay="+haproxyDrain.String())
 	cmd.Env = append(childEnv(), envToken+"="+redisToken)
-	p.child = startChild(t, cmd, &logBuffer{})
-	t.Cleanup(p.cleanup)
+	p.Process = proctest.StartTB(t, cmd, log) // killed when the test ends
+	t.Cleanup(p.showLog)
 	if err := p.waitReady(); err != nil {
 		t.Fatalf("replica %s did not become ready: %v\nlog:\n%s", addr, err, p.log.String())
 	}
@@ -134,7 +136,7 @@ func startReplicaAt(t *testing.T, srv *redistest.Server, addr, dir string) *expo
 
 // haproxyProc is a running HAProxy, with its log (stdout) in log.
 type haproxyProc struct {
-	*child
+	*proctest.Process
 	base  string // the webhook frontend
 	stats string // the stats page
 }
@@ -146,14 +148,10 @@ func startHAProxy(t *testing.T, haproxy string, replicas []string) *haproxyProc 
 	cmd := exec.Command(haproxy, "-db", "-f", haproxyConfig)
 	cmd.Env = append(childEnv(), "SYNTHESISVR_LB_BIND="+bind, "SYNTHESISVR_LB_STATS="+stats,
 		"SYNTHESISVR_EXPORTER_1="+replicas[0], "SYNTHESISVR_EXPORTER_2="+replicas[1])
-	h := &haproxyProc{child: startChild(t, cmd, &logBuffer{}), base: "http://" + bind, stats: "http://" + stats}
+	h := &haproxyProc{Process: proctest.StartTB(t, cmd, nil), base: "http://" + bind, stats: "http://" + stats}
 	t.Cleanup(func() {
-		if !h.exited() {
-			_ = h.cmd.Process.Kill()
-			<-h.done
-		}
 		if t.Failed() {
-			t.Logf("haproxy log:\n%s", h.log.String())
+			t.Logf("haproxy log:\n%s", h.Log.String())
 		}
 	})
 	return h
@@ -174,8 +172,8 @@ func (h *haproxyProc) waitUp(t *testing.T, servers ...string) {
 		if up == len(servers) {
 			return
 		}
-		if h.exited() || time.Now().After(deadline) {
-			t.Fatalf("HAProxy's servers %v are %v, want UP (exited: %v)", servers, st, h.exited())
+		if h.Exited() || time.Now().After(deadline) {
+			t.Fatalf("HAProxy's servers %v are %v, want UP (exited: %v)", servers, st, h.Exited())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
