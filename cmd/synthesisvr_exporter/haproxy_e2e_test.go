@@ -242,21 +242,10 @@ func (s *lbSender) halt() {
 
 // sendOne creates a session, or ends an acknowledged one, one time in three.
 func (s *lbSender) sendOne() {
-	var uuid, body string
-	var sess venueSession
-	del := len(s.active) > 0 && s.rng.IntN(3) == 0
-	if del {
-		for u := range s.active {
-			uuid = u
-			break
-		}
-		body = fmt.Sprintf(`{"uuid":%q,"action":"delete","location":%q}`, uuid, s.active[uuid].location)
-	} else {
-		s.next++
-		uuid = fmt.Sprintf("lb-%05d", s.next)
-		sess = venueSession{location: venueLocations[s.rng.IntN(len(venueLocations))], stations: 1 + s.rng.IntN(4)}
-		body = fmt.Sprintf(`{"uuid":%q,"action":"create","location":%q,"stations":%d}`, uuid, sess.location, sess.stations)
-	}
+	// Only this goroutine changes active between halts; the lock guards the readers.
+	s.mu.Lock()
+	uuid, body, sess, del := nextEvent(s.rng, s.active, &s.next, "lb")
+	s.mu.Unlock()
 	code := 0
 	if resp, err := client.Post(s.url, "application/json", strings.NewReader(body)); err == nil {
 		_, _ = io.Copy(io.Discard, resp.Body)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -37,24 +36,7 @@ const readyTimeout = 10 * time.Second
 // TestMain builds the exporter once into a temporary folder, unless -short skips
 // the end-to-end tests.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "synthesisvr-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(1)
-	}
-	exporterBin = filepath.Join(dir, "synthesisvr_exporter")
-	if out, err := exec.Command("go", "build", "-o", exporterBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(proctest.RunWithBinary(m, "github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_exporter", &exporterBin))
 }
 
 // requireBinary skips an end-to-end test in -short mode.

@@ -58,6 +58,22 @@ type venueSession struct {
 
 var venueLocations = []string{"Downtown", "Mall", "Airport"}
 
+// nextEvent is a venue's next event: the delete of an acknowledged session one time
+// in three, else the create of session prefix-<n> (n counts up from next).
+func nextEvent(rng *rand.Rand, active map[string]venueSession, next *int, prefix string) (uuid, body string, sess venueSession, del bool) {
+	if len(active) > 0 && rng.IntN(3) == 0 {
+		for u := range active {
+			uuid = u
+			break
+		}
+		return uuid, fmt.Sprintf(`{"uuid":%q,"action":"delete","location":%q}`, uuid, active[uuid].location), venueSession{}, true
+	}
+	*next++
+	uuid = fmt.Sprintf("%s-%05d", prefix, *next)
+	sess = venueSession{location: venueLocations[rng.IntN(len(venueLocations))], stations: 1 + rng.IntN(4)}
+	return uuid, fmt.Sprintf(`{"uuid":%q,"action":"create","location":%q,"stations":%d}`, uuid, sess.location, sess.stations), sess, false
+}
+
 func newVenue(token string, reps *replicas) *venue {
 	return &venue{token: token, reps: reps, rng: rand.New(rand.NewPCG(6, 6)),
 		active: map[string]venueSession{}, acked: map[int]int{}}
@@ -88,21 +104,7 @@ func (v *venue) halt() {
 // sendOne creates a session, or ends one that was acknowledged, one time in three.
 func (v *venue) sendOne() {
 	v.mu.Lock()
-	var uuid, body string
-	var sess venueSession
-	del := len(v.active) > 0 && v.rng.IntN(3) == 0
-	if del {
-		for u := range v.active {
-			uuid = u
-			break
-		}
-		body = fmt.Sprintf(`{"uuid":%q,"action":"delete","location":%q}`, uuid, v.active[uuid].location)
-	} else {
-		v.next++
-		uuid = fmt.Sprintf("e2e-%05d", v.next)
-		sess = venueSession{location: venueLocations[v.rng.IntN(len(venueLocations))], stations: 1 + v.rng.IntN(4)}
-		body = fmt.Sprintf(`{"uuid":%q,"action":"create","location":%q,"stations":%d}`, uuid, sess.location, sess.stations)
-	}
+	uuid, body, sess, del := nextEvent(v.rng, v.active, &v.next, "e2e")
 	v.mu.Unlock()
 
 	code, tries, ok := v.deliver(body)

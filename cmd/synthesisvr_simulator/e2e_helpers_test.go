@@ -1,8 +1,6 @@
 package main
 
 import (
-	"flag"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,24 +21,7 @@ var exporterBin string
 // TestMain builds the exporter once into a temporary folder, unless -short skips the
 // end-to-end tests.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "synthesisvr-sim-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(1)
-	}
-	exporterBin = filepath.Join(dir, "synthesisvr_exporter")
-	if out, err := exec.Command("go", "build", "-o", exporterBin, exporterPackage).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(proctest.RunWithBinary(m, exporterPackage, &exporterBin))
 }
 
 // exporterProc is a running exporter, killed when the test ends.

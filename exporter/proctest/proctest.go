@@ -9,11 +9,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -248,4 +250,27 @@ func (p *Process) waitFor(timeout, poll time.Duration, ready func() bool, what s
 		case <-time.After(poll):
 		}
 	}
+}
+
+// RunWithBinary builds the main package pkg into a fresh temporary folder, sets *bin
+// to the binary, runs the tests and removes the folder: a TestMain of end-to-end tests
+// calls it and exits with its code. With -short the binary is not built and *bin
+// stays empty, so that the tests can skip.
+func RunWithBinary(m *testing.M, pkg string, bin *string) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "synthesisvr-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	*bin = filepath.Join(dir, filepath.Base(pkg))
+	if out, err := exec.Command("go", "build", "-o", *bin, pkg).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: go build %s: %v\n%s", pkg, err, out)
+		return 1
+	}
+	return m.Run()
 }
