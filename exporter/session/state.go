@@ -124,30 +124,49 @@ func (s *State) delete(o *Outcome, now time.Time) {
 	o.Result, o.Session, o.Ended = ResultApplied, sess, now
 }
 
-// Expire ends the sessions started before now-maxAge and forgets old tombstones.
-// Outcomes are sorted by start time, then uuid.
-func (s *State) Expire(now time.Time, maxAge time.Duration) []Outcome {
-	var out []Outcome
+// Expire ends at most limit sessions started before now-maxAge and forgets at most
+// limit tombstones that are past their time (limit <= 0: no bound), so that one step of a large backlog
+// stays short for the store's writer. Which due sessions a step takes is not
+// specified; its outcomes are sorted by start time, then uuid.
+func (s *State) Expire(now time.Time, maxAge time.Duration, limit int) Expiry {
+	var x Expiry
 	cutoff := now.Add(-maxAge)
 	for _, sess := range s.sessions {
-		if sess.Started.Before(cutoff) {
-			out = append(out, Outcome{
-				Change:  Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
-				Result:  ResultExpired,
-				Session: sess,
-				Ended:   now,
-			})
+		if !sess.Started.Before(cutoff) {
+			continue
 		}
+		if limit > 0 && len(x.Ended) == limit {
+			x.More = true
+			break
+		}
+		x.Ended = append(x.Ended, Outcome{
+			Change:  Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
+			Result:  ResultExpired,
+			Session: sess,
+			Ended:   now,
+		})
 	}
-	for _, o := range out {
+	for _, o := range x.Ended {
 		s.end(o.Session)
 		s.putTombstone(o.Session.UUID, now.Add(TombstoneTTL))
 	}
 	for uuid, until := range s.tombstones {
-		if !until.After(now) {
-			s.dropTombstone(uuid)
+		if until.After(now) {
+			continue
 		}
+		if limit > 0 && x.Forgotten == limit {
+			x.More = true
+			break
+		}
+		s.dropTombstone(uuid)
+		x.Forgotten++
 	}
+	SortExpired(x.Ended)
+	return x
+}
+
+// SortExpired sorts expiry outcomes by start time, then uuid.
+func SortExpired(out []Outcome) {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i].Session, out[j].Session
 		if !a.Started.Equal(b.Started) {
@@ -155,7 +174,6 @@ func (s *State) Expire(now time.Time, maxAge time.Duration) []Outcome {
 		}
 		return a.UUID < b.UUID
 	})
-	return out
 }
 
 // Locations returns a copy of every location's stats.

@@ -18,7 +18,7 @@ func TestStateScenarios(t *testing.T) {
 			for i, step := range sc.Steps {
 				var out []session.Outcome
 				if step.Expire > 0 {
-					out = st.Expire(storetest.Base.Add(step.At), step.Expire)
+					out = st.Expire(storetest.Base.Add(step.At), step.Expire, 0).Ended
 				} else {
 					out = st.Apply(step.Batch())
 				}

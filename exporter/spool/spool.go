@@ -149,8 +149,8 @@ func (s *Store) PendingEvents() int {
 
 // Expire implements session.Store: spooled sessions are not in the store yet, so
 // expiry is the store's alone.
-func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration) ([]session.Outcome, error) {
-	return s.primary.Expire(ctx, now, maxAge)
+func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration, limit int) (session.Expiry, error) {
+	return s.primary.Expire(ctx, now, maxAge, limit)
 }
 
 // Locations implements session.Store.

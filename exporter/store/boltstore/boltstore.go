@@ -76,14 +76,15 @@ func (s *Store) Apply(ctx context.Context, b session.Batch) ([]session.Outcome, 
 	return out, nil
 }
 
-// Expire implements session.Store.
-func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration) ([]session.Outcome, error) {
-	var out []session.Outcome
-	err := s.change(ctx, func(st *session.State) { out = st.Expire(now, maxAge) })
+// Expire implements session.Store: one bounded step is one commit, which the
+// webhook's changes waiting at that moment share.
+func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration, limit int) (session.Expiry, error) {
+	var x session.Expiry
+	err := s.change(ctx, func(st *session.State) { x = st.Expire(now, maxAge, limit) })
 	if err != nil {
-		return nil, err
+		return session.Expiry{}, err
 	}
-	return out, nil
+	return x, nil
 }
 
 // change runs f on the state and waits until what it changed is on disk.

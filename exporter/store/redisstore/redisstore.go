@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,10 +37,6 @@ const DefaultPrefix = "synthesisvr:"
 // schemaVersion changes when the layout of the keys does; a store refuses keys of
 // another version rather than misread them.
 const schemaVersion = "1"
-
-// expirePage bounds the sessions and tombstones one expiry script looks at, so
-// that Redis is never blocked long by a large backlog.
-const expirePage = 500
 
 // ErrClosed is returned by a store that was closed.
 var ErrClosed = errors.New("redis store is closed")
@@ -155,62 +150,43 @@ func applyOutcome(b session.Batch, c session.Change, r any) (session.Outcome, er
 	return o, nil
 }
 
-// Expire implements session.Store. It runs the expiry script page by page until
-// no full page is left, so each call is short for Redis however large the backlog.
-func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration) ([]session.Outcome, error) {
+// Expire implements session.Store: one step is one script, so Redis is never
+// blocked long by a large backlog.
+func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration, limit int) (session.Expiry, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return session.Expiry{}, ErrClosed
 	}
 	cutoff, err := encodeTime(now.Add(-maxAge))
 	if err != nil {
-		return nil, err
+		return session.Expiry{}, err
 	}
 	nowS, err := encodeTime(now)
 	if err != nil {
-		return nil, err
+		return session.Expiry{}, err
 	}
 	until, _ := encodeTime(now.Add(session.TombstoneTTL))
-	var out []session.Outcome
-	for {
-		ended, more, err := s.expirePage(ctx, now, cutoff, nowS, until)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, ended...)
-		if !more {
-			break
-		}
+	if limit <= 0 {
+		limit = -1 // ZRANGEBYSCORE's LIMIT: no bound
 	}
-	slices.SortFunc(out, func(a, b session.Outcome) int {
-		if c := a.Session.Started.Compare(b.Session.Started); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Session.UUID, b.Session.UUID)
-	})
-	return out, nil
-}
-
-// expirePage runs the expiry script once; more reports that a full page made
-// progress, so another may.
-func (s *Store) expirePage(ctx context.Context, now time.Time, cutoff, nowS, until string) (out []session.Outcome, more bool, err error) {
-	reply, err := expireScript.Run(ctx, s.client, s.keys, schemaVersion, cutoff, nowS, until, expirePage).Slice()
+	reply, err := expireScript.Run(ctx, s.client, s.keys, schemaVersion, cutoff, nowS, until, limit).Slice()
 	if err != nil {
-		return nil, false, fmt.Errorf("redis expire script: %w", err)
+		return session.Expiry{}, fmt.Errorf("redis expire script: %w", err)
 	}
 	if len(reply) != 4 {
-		return nil, false, fmt.Errorf("redis expire script: unexpected reply %v", reply)
+		return session.Expiry{}, fmt.Errorf("redis expire script: unexpected reply %v", reply)
 	}
+	var x session.Expiry
 	ended, _ := reply[0].([]any)
 	for _, e := range ended {
 		f, err := strs(e)
 		if err != nil || len(f) != 4 {
-			return out, false, fmt.Errorf("redis expire script: unexpected session %v", e)
+			return x, fmt.Errorf("redis expire script: unexpected session %v", e)
 		}
 		sess, err := decodeSession(f[0], f[1], f[2], f[3])
 		if err != nil {
-			return out, false, fmt.Errorf("redis expire script: %w", err)
+			return x, fmt.Errorf("redis expire script: %w", err)
 		}
-		out = append(out, session.Outcome{
+		x.Ended = append(x.Ended, session.Outcome{
 			Change:  session.Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
 			Result:  session.ResultExpired,
 			Session: sess,
@@ -220,8 +196,11 @@ func (s *Store) expirePage(ctx context.Context, now time.Time, cutoff, nowS, unt
 	sessions, _ := reply[1].(int64)
 	tombs, _ := reply[2].(int64)
 	dropped, _ := reply[3].(int64)
-	more = (sessions == expirePage && len(out) > 0) || (tombs == expirePage && dropped > 0)
-	return out, more, nil
+	x.Forgotten = int(dropped)
+	// A full page that made progress may have more behind it.
+	x.More = (sessions == int64(limit) && len(x.Ended) > 0) || (tombs == int64(limit) && dropped > 0)
+	session.SortExpired(x.Ended)
+	return x, nil
 }
 
 // Locations implements session.Store. The three hashes are read in one MULTI, so
