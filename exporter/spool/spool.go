@@ -65,7 +65,10 @@ type Store struct {
 // Open opens (or creates) the spool file at path, creating its folder, in front
 // of primary. Batches left in it by an earlier run are replayed by Run.
 func Open(path string, primary session.Store, rec Recorder, logger *slog.Logger) (*Store, error) {
-	db, err := boltfile.Open(path, "spool file", "every replica needs its own --storage.redis.spool-path")
+	db, err := boltfile.Open(path, boltfile.Kind{
+		What: "spool file", LockedHint: "every replica needs its own --storage.redis.spool-path",
+		Buckets: []string{string(bucket)}, Loses: "the events waiting in it (they were acknowledged with 202 and are lost then)",
+	})
 	if err != nil {
 		return nil, err
 	}

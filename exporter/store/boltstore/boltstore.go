@@ -45,7 +45,10 @@ func newCommit() *commit { return &commit{done: make(chan struct{})} }
 
 // Open opens (or creates) the bolt file at path, creating its folder, and loads it.
 func Open(path string) (*Store, error) {
-	db, err := boltfile.Open(path, "bolt file", "is another exporter running on it?")
+	db, err := boltfile.Open(path, boltfile.Kind{
+		What: "bolt file", LockedHint: "is another exporter running on it?",
+		Buckets: bucketNames(), Loses: "the sessions it holds (they start again at their next event; their deletes count as unmatched)",
+	})
 	if err != nil {
 		return nil, err
 	}

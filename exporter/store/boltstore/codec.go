@@ -20,6 +20,11 @@ var (
 	keyVersion       = []byte("version")
 )
 
+// bucketNames are the top-level buckets of a store file.
+func bucketNames() []string {
+	return []string{string(bucketMeta), string(bucketSessions), string(bucketTombstones), string(bucketLocations)}
+}
+
 // schemaVersion changes when the file's layout does; older files are refused
 // rather than misread. Version 1 (development builds only) keyed sessions and
 // tombstones by uuid alone.
