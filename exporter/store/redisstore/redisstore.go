@@ -5,6 +5,7 @@
 // Keys, all under one prefix so that one Redis can serve several venues:
 //
 //	<prefix>schema               string: the layout version
+//	<prefix>generation           string: a random id written at first use (see Generation)
 //	<prefix>sessions             hash   uuid -> "<started> <stations> <location>"
 //	<prefix>sessions_by_start    zset   uuid scored by start (for expiry)
 //	<prefix>tombstones           hash   uuid -> until when it is kept
@@ -19,10 +20,12 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +67,15 @@ type Store struct {
 	client *redis.Client
 	keys   []string
 	closed atomic.Bool
+
+	// generation is the id of the keys this store last saw; genMu orders checks.
+	genKey     string
+	genMu      sync.Mutex
+	generation string
+	// OnReset, when set before use, is told that the keys under the prefix were
+	// lost (a Redis restarted without its data, a FLUSHALL, a failover to an empty
+	// replica): the sessions it held are gone.
+	OnReset func(old, new string)
 }
 
 // New returns a store on client with its keys under prefix. It does not touch
@@ -74,7 +86,39 @@ func New(client *redis.Client, prefix string) *Store {
 	for i, k := range keyNames {
 		keys[i] = prefix + k
 	}
-	return &Store{client: client, keys: keys}
+	return &Store{client: client, keys: keys, genKey: prefix + "generation"}
+}
+
+// Generation checks that the keys under the prefix are those this store saw
+// before: at first use it writes a random id under <prefix>generation (or
+// adopts the one another replica wrote); when that id is later gone or another,
+// Redis lost its data, and OnReset is told once per loss. It runs at every
+// scrape (Locations) and readiness check (Ping).
+func (s *Store) Generation(ctx context.Context) error {
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	cur, err := s.client.Get(ctx, s.genKey).Result()
+	if errors.Is(err, redis.Nil) {
+		cur = ""
+	} else if err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	if cur == "" {
+		id := rand.Text()
+		if err := s.client.SetNX(ctx, s.genKey, id, 0).Err(); err != nil {
+			return fmt.Errorf("redis: write %s: %w", s.genKey, err)
+		}
+		// Another replica may have written first: adopt what is there.
+		if cur, err = s.client.Get(ctx, s.genKey).Result(); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+	}
+	old := s.generation
+	s.generation = cur
+	if old != "" && old != cur && s.OnReset != nil {
+		s.OnReset(old, cur)
+	}
+	return nil
 }
 
 // Open connects (lazily) to the Redis that o names.
@@ -204,10 +248,13 @@ func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration,
 }
 
 // Locations implements session.Store. The three hashes are read in one MULTI, so
-// the numbers are of one instant.
+// the numbers are of one instant. The generation is checked first.
 func (s *Store) Locations(ctx context.Context) (map[string]session.LocationStats, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
+	}
+	if err := s.Generation(ctx); err != nil {
+		return nil, fmt.Errorf("redis read locations: %w", err)
 	}
 	var last, active, stations *redis.MapStringStringCmd
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -247,7 +294,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	case v != schemaVersion:
 		return fmt.Errorf("redis keys %s* have schema %s, this exporter writes %s: use another --storage.redis.prefix, or the exporter version that wrote them", strings.TrimSuffix(s.keys[keySchema], keyNames[keySchema]), v, schemaVersion)
 	}
-	return nil
+	return s.Generation(ctx)
 }
 
 // AppendOnly reports whether Redis keeps an append-only file, without which a
