@@ -143,6 +143,29 @@ func (s *Store) spoolLocked(b session.Batch, cause error) error {
 	return session.ErrSpooled
 }
 
+// Probe writes to the spool file and takes it back, to show that the file takes
+// writes again after failed ones; see health.Prober.
+func (s *Store) Probe(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(bucket)
+		if err != nil {
+			return err
+		}
+		if err := bk.Put(probeKey, []byte{}); err != nil {
+			return err
+		}
+		return bk.Delete(probeKey)
+	})
+}
+
+// probeKey sorts after every sequence number, and never outlives its transaction.
+var probeKey = []byte("\xff\xff\xff\xff\xff\xff\xff\xff probe")
+
 // PendingEvents is how many events wait in the spool.
 func (s *Store) PendingEvents() int {
 	s.mu.Lock()

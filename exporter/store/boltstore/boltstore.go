@@ -129,6 +129,20 @@ func (s *Store) Locations(context.Context) (map[string]session.LocationStats, er
 	return s.state.Locations(), nil
 }
 
+// Probe writes one small record, to show that the file takes writes again after
+// failed ones (a full disk); see health.Prober.
+func (s *Store) Probe(context.Context) error {
+	s.mu.Lock()
+	err := s.usable()
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyProbe, encodeTime(time.Now()))
+	})
+}
+
 // Ping implements session.Store.
 func (s *Store) Ping(context.Context) error {
 	s.mu.Lock()

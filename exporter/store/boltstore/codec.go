@@ -18,6 +18,7 @@ var (
 	bucketTombstones = []byte("tombstones")
 	bucketLocations  = []byte("locations")
 	keyVersion       = []byte("version")
+	keyProbe         = []byte("probe") // when a probe write last succeeded
 )
 
 // bucketNames are the top-level buckets of a store file.
