@@ -9,23 +9,29 @@ import (
 // state machine. It is not safe for concurrent use: stores guard it with a lock.
 // A store that persists it asks for the keys each transition touched (Dirty).
 type State struct {
-	sessions   map[string]Session
-	tombstones map[string]time.Time // uuid -> time the tombstone may be forgotten
+	sessions map[string]Session
+	// tombstones maps a uuid to when its tombstone may be forgotten, in unix
+	// nanoseconds: a third of a time.Time, for what is the bulk of the state.
+	tombstones map[string]int64
 	locations  map[string]*LocationStats
 	dirty      *Dirty
 }
 
-// Dirty names the keys that transitions changed since it was last taken.
+// Dirty names the keys that transitions changed since it was last taken. For a
+// session or tombstone it also gives its time before the first of those changes
+// (a session's start, a tombstone's end of life; zero when there was none): a
+// store that keys records by those times finds the old record without keeping an
+// index of its own.
 type Dirty struct {
-	Sessions   map[string]struct{}
-	Tombstones map[string]struct{}
+	Sessions   map[string]time.Time
+	Tombstones map[string]time.Time
 	Locations  map[string]struct{}
 }
 
 func newDirty() *Dirty {
 	return &Dirty{
-		Sessions:   map[string]struct{}{},
-		Tombstones: map[string]struct{}{},
+		Sessions:   map[string]time.Time{},
+		Tombstones: map[string]time.Time{},
 		Locations:  map[string]struct{}{},
 	}
 }
@@ -39,7 +45,7 @@ func (d *Dirty) Empty() bool {
 func NewState(track bool) *State {
 	s := &State{
 		sessions:   map[string]Session{},
-		tombstones: map[string]time.Time{},
+		tombstones: map[string]int64{},
 		locations:  map[string]*LocationStats{},
 	}
 	if track {
@@ -150,8 +156,9 @@ func (s *State) Expire(now time.Time, maxAge time.Duration, limit int) Expiry {
 		s.end(o.Session)
 		s.putTombstone(o.Session.UUID, now.Add(TombstoneTTL))
 	}
+	nowN := now.UnixNano()
 	for uuid, until := range s.tombstones {
-		if until.After(now) {
+		if until > nowN {
 			continue
 		}
 		if limit > 0 && x.Forgotten == limit {
@@ -186,8 +193,8 @@ func (s *State) Locations() map[string]LocationStats {
 }
 
 func (s *State) end(sess Session) {
-	delete(s.sessions, sess.UUID)
 	s.markSession(sess.UUID)
+	delete(s.sessions, sess.UUID)
 	s.adjust(sess.Location, -1, -sess.Stations)
 }
 
@@ -218,27 +225,42 @@ func (s *State) location(loc string) *LocationStats {
 }
 
 func (s *State) putSession(sess Session) {
-	s.sessions[sess.UUID] = sess
 	s.markSession(sess.UUID)
+	s.sessions[sess.UUID] = sess
 }
 
 func (s *State) putTombstone(uuid string, until time.Time) {
-	s.tombstones[uuid] = until
-	if s.dirty != nil {
-		s.dirty.Tombstones[uuid] = struct{}{}
-	}
+	s.markTombstone(uuid)
+	s.tombstones[uuid] = until.UnixNano()
 }
 
 func (s *State) dropTombstone(uuid string) {
+	s.markTombstone(uuid)
 	delete(s.tombstones, uuid)
-	if s.dirty != nil {
-		s.dirty.Tombstones[uuid] = struct{}{}
+}
+
+// markSession records uuid as changed, with its start before the first change;
+// it runs before the change.
+func (s *State) markSession(uuid string) {
+	if s.dirty == nil {
+		return
+	}
+	if _, ok := s.dirty.Sessions[uuid]; !ok {
+		s.dirty.Sessions[uuid] = s.sessions[uuid].Started
 	}
 }
 
-func (s *State) markSession(uuid string) {
-	if s.dirty != nil {
-		s.dirty.Sessions[uuid] = struct{}{}
+// markTombstone is markSession for tombstones.
+func (s *State) markTombstone(uuid string) {
+	if s.dirty == nil {
+		return
+	}
+	if _, ok := s.dirty.Tombstones[uuid]; !ok {
+		var old time.Time
+		if until, ok := s.tombstones[uuid]; ok {
+			old = time.Unix(0, until)
+		}
+		s.dirty.Tombstones[uuid] = old
 	}
 }
 
@@ -257,7 +279,10 @@ func (s *State) Session(uuid string) (Session, bool) {
 // Tombstone returns until when a tombstone for this uuid is kept.
 func (s *State) Tombstone(uuid string) (time.Time, bool) {
 	until, ok := s.tombstones[uuid]
-	return until, ok
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, until), true
 }
 
 // Location returns one location's stats.
@@ -279,7 +304,7 @@ func (s *State) Restore(sess Session) {
 
 // RestoreTombstone puts back a tombstone read from storage.
 func (s *State) RestoreTombstone(uuid string, until time.Time) {
-	s.tombstones[uuid] = until
+	s.tombstones[uuid] = until.UnixNano()
 }
 
 // RestoreLocation puts back a known location and its last event read from storage.

@@ -26,7 +26,6 @@ type Store struct {
 
 	mu      sync.Mutex
 	state   *session.State
-	keys    *keyIndex
 	pending *commit
 	broken  error // set when the file can no longer be trusted
 	closed  bool
@@ -52,7 +51,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	state, keys, err := load(db)
+	state, err := load(db)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("load bolt file %s: %w", path, err)
@@ -60,7 +59,6 @@ func Open(path string) (*Store, error) {
 	s := &Store{
 		db:      db,
 		state:   state,
-		keys:    keys,
 		pending: newCommit(),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
