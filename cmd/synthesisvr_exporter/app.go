@@ -25,6 +25,7 @@ import (
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/spool"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/boltstore"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/health"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/memstore"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/tracing"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
@@ -61,10 +62,12 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
 	a.reloads = collector.NewReloadMetrics(a.registry, time.Now())
 	a.unknown = collector.NewUnknownLocations(a.registry, logger)
-	a.store, err = a.openStore()
+	store, err := a.openStore()
 	if err != nil {
 		return nil, err
 	}
+	// Readiness follows the store's writes (a full disk turns it 503).
+	a.store = health.New(store, logger)
 	settings, err := a.settings(cfg)
 	if err != nil {
 		a.store.Close()

@@ -64,6 +64,7 @@ func (a *app) openRedis() (session.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	rs.OnReset = a.storeReset
 	a.checkRedis(rs)
 	path := rf.spoolPath
 	if path == "" {
@@ -99,6 +100,15 @@ func (a *app) checkRedis(rs *redisstore.Store) {
 	default:
 		a.logger.Info("Using Redis", "url", where, "prefix", a.f.redis.prefix)
 	}
+}
+
+// storeReset reports a Redis that lost the keys it held: the active sessions are
+// gone, so the gauges read 0 until new creates come, and the deletes of the lost
+// sessions count as unmatched.
+func (a *app) storeReset(old, current string) {
+	a.metrics.StoreReset()
+	a.logger.Error("The Redis session store lost its state (restarted without its data, flushed, or failed over to an empty replica): the active sessions it held are gone, the location gauges read 0 until new creates come, and deletes of lost sessions count as unmatched. Check Redis persistence (appendonly yes)",
+		"prefix", a.f.redis.prefix, "old_generation", old, "new_generation", current)
 }
 
 // errRedisToken says why replicas cannot generate their own token.

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,11 +61,17 @@ type Collector struct {
 	now        func() time.Time
 	timeout    time.Duration
 	logger     *slog.Logger
+
+	// exported holds every location this collector exported: bounded by the
+	// store's limits.max_locations, as the store's own locations are.
+	mu       sync.Mutex
+	exported map[string]struct{}
 }
 
 // New returns a collector reading store, counting read failures on metrics.
 func New(store LocationLister, metrics *Metrics, configured func() []Location, logger *slog.Logger) *Collector {
-	return &Collector{store: store, metrics: metrics, configured: configured, now: time.Now, timeout: 5 * time.Second, logger: logger}
+	return &Collector{store: store, metrics: metrics, configured: configured, now: time.Now, timeout: 5 * time.Second, logger: logger,
+		exported: map[string]struct{}{}}
 }
 
 // Describe implements prometheus.Collector.
@@ -105,12 +112,34 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			locs[l.Name] = session.LocationStats{}
 		}
 	}
+	c.keepExported(locs)
 	for name, s := range locs {
 		ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(s.Active), name)
 		ch <- prometheus.MustNewConstMetric(stationsDesc, prometheus.GaugeValue, float64(s.Stations), name)
 		if !s.LastEvent.IsZero() {
 			ch <- prometheus.MustNewConstMetric(lastEventDesc, prometheus.GaugeValue, float64(s.LastEvent.UnixNano())/1e9, name)
 		}
+	}
+}
+
+// keepExported adds a zero entry to locs for every location exported before and
+// missing now, and remembers locs: when the store loses its state (a Redis that
+// came back empty), the location series read 0 instead of vanishing, which would
+// keep "== 0" alerts quiet. Locations with counters set (seen in events) count as
+// exported too.
+func (c *Collector) keepExported(locs map[string]session.LocationStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, name := range c.metrics.Locations() {
+		c.exported[name] = struct{}{}
+	}
+	for name := range c.exported {
+		if _, ok := locs[name]; !ok {
+			locs[name] = session.LocationStats{}
+		}
+	}
+	for name := range locs {
+		c.exported[name] = struct{}{}
 	}
 }
 

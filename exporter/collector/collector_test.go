@@ -147,3 +147,37 @@ func TestMetricsLint(t *testing.T) {
 		}
 	}
 }
+
+// switchStore answers with whatever locs holds now.
+type switchStore struct {
+	locs *map[string]session.LocationStats
+}
+
+func (s switchStore) Locations(context.Context) (map[string]session.LocationStats, error) {
+	out := map[string]session.LocationStats{}
+	for k, v := range *s.locs {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// TestCollectorKeepsExportedLocationsAtZero empties the store between scrapes, as
+// a Redis that lost its data does: the locations exported before stay, at 0.
+func TestCollectorKeepsExportedLocationsAtZero(t *testing.T) {
+	locs := map[string]session.LocationStats{"Mall": {Active: 3, Stations: 4, LastEvent: time.Unix(1795771241, 0)}}
+	c, m := newCollector(switchStore{&locs})
+	m.InitLocation("Seen") // a location this process counted events of
+	if n := testutil.CollectAndCount(c, "synthesisvr_sessions_active"); n != 2 {
+		t.Fatalf("%d active series before, want 2", n)
+	}
+	locs = map[string]session.LocationStats{}
+	want := `
+# HELP synthesisvr_sessions_active Sessions active now, by location: created and not yet deleted or expired.
+# TYPE synthesisvr_sessions_active gauge
+synthesisvr_sessions_active{location="Mall"} 0
+synthesisvr_sessions_active{location="Seen"} 0
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "synthesisvr_sessions_active"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -65,6 +65,7 @@ type Metrics struct {
 	requestTime prometheus.Histogram
 	rejected    *prometheus.CounterVec
 	storeErrors *prometheus.CounterVec
+	storeResets prometheus.Counter
 }
 
 // NewMetrics registers the counters on reg, with the rejection reasons given
@@ -109,6 +110,10 @@ func NewMetrics(reg prometheus.Registerer, reasons []string) *Metrics {
 			"Events rejected as invalid, by reason; the rest of their batch was applied.", "reason"),
 		storeErrors: counter("store_errors_total",
 			"Store operations that failed, by operation (apply, expire, read).", "operation"),
+		storeResets: f.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "store_resets_total",
+			Help: "Times the session store was found to have lost its state (Redis came back empty or was flushed): the sessions it held were gone.",
+		}),
 	}
 	m.knownCodes = make(map[int]prometheus.Counter, len(KnownCodes))
 	for _, c := range KnownCodes {
@@ -219,6 +224,22 @@ func (m *Metrics) Request(code int, took time.Duration) {
 		m.requests.WithLabelValues(strconv.Itoa(code)).Inc()
 	}
 	m.requestTime.Observe(took.Seconds())
+}
+
+// StoreReset counts a store found to have lost its state.
+func (m *Metrics) StoreReset() { m.storeResets.Inc() }
+
+// Locations returns every location whose counters are set: configured, known to
+// the store at start, or seen in an event by this process. The session gauges
+// keep a zero series for each, also when a store that lost its state no longer
+// knows it.
+func (m *Metrics) Locations() []string {
+	var out []string
+	m.locations.Range(func(k, _ any) bool {
+		out = append(out, k.(string))
+		return true
+	})
+	return out
 }
 
 // StoreError counts one failed store operation.

@@ -50,14 +50,14 @@ func TestFloodIsBounded(t *testing.T) {
 	if _, ok := st.Location(session.OverflowLocation); !ok {
 		t.Errorf("no %s location after the flood", session.OverflowLocation)
 	}
-	st.Expire(t0.Add(session.TombstoneTTL-time.Second), 6*time.Hour)
+	st.Expire(t0.Add(session.TombstoneTTL-time.Second), 6*time.Hour, 0)
 	if _, ok := st.Tombstone("a-0"); !ok {
 		t.Fatal("a tombstone was forgotten before its time")
 	}
-	st.Expire(t0.Add(session.TombstoneTTL), 6*time.Hour)
+	st.Expire(t0.Add(session.TombstoneTTL), 6*time.Hour, 0)
 	first := heap()
 	flood(t, st.Apply, "b", n, maxLocations, t0.Add(2*session.TombstoneTTL))
-	st.Expire(t0.Add(3*session.TombstoneTTL), 6*time.Hour)
+	st.Expire(t0.Add(3*session.TombstoneTTL), 6*time.Hour, 0)
 	second := heap()
 	for _, u := range []string{"a-0", "a-49999", "b-0", "b-49999"} {
 		if _, ok := st.Tombstone(u); ok {
@@ -89,7 +89,7 @@ func TestBoltPrunesTombstonesOnDisk(t *testing.T) {
 		return out
 	}
 	flood(t, apply, "c", 3000, 100, t0)
-	if _, err := st.Expire(ctx, t0.Add(session.TombstoneTTL), 6*time.Hour); err != nil {
+	if _, err := st.Expire(ctx, t0.Add(session.TombstoneTTL), 6*time.Hour, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {

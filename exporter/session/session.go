@@ -67,12 +67,28 @@ type Outcome struct {
 	Folded bool
 }
 
-// Duration is how long an ended session lasted.
+// Duration is how long an ended session lasted; never negative, also when the
+// clock stepped back between its start and its end.
 func (o Outcome) Duration() time.Duration {
 	if o.Ended.IsZero() {
 		return 0
 	}
-	return o.Ended.Sub(o.Session.Started)
+	return max(o.Ended.Sub(o.Session.Started), 0)
+}
+
+// ExpiryChunk bounds the sessions (and, apart, the tombstones) one expiry step
+// ends: a step is one transaction or one Redis script, and a webhook commit waits
+// for at most one of them, however many sessions are due at once.
+const ExpiryChunk = 1000
+
+// Expiry is what one bounded expiry step did.
+type Expiry struct {
+	// Ended are the sessions the step ended, sorted by start time, then uuid.
+	Ended []Outcome
+	// Forgotten is how many tombstones past their time the step forgot.
+	Forgotten int
+	// More reports that sessions or tombstones may still be due: run another step.
+	More bool
 }
 
 // LocationStats is the state of one location.
@@ -107,9 +123,11 @@ var ErrSpooled = errors.New("the session store is unreachable: the events were s
 // ErrSpooled, all of them are kept and will be applied later.
 type Store interface {
 	Apply(ctx context.Context, b Batch) ([]Outcome, error)
-	// Expire ends every session started before now-maxAge, and forgets tombstones
-	// that are past their time; each session is ended exactly once.
-	Expire(ctx context.Context, now time.Time, maxAge time.Duration) ([]Outcome, error)
+	// Expire ends at most limit sessions started before now-maxAge, and forgets at
+	// most limit tombstones that are past their time (limit <= 0: no bound), in one
+	// atomic step; each
+	// session is ended exactly once. Expiry.More asks for another step.
+	Expire(ctx context.Context, now time.Time, maxAge time.Duration, limit int) (Expiry, error)
 	// Locations returns every location ever seen, with its current state.
 	Locations(ctx context.Context) (map[string]LocationStats, error)
 	// Ping reports whether the store can take changes now.

@@ -9,23 +9,29 @@ import (
 // state machine. It is not safe for concurrent use: stores guard it with a lock.
 // A store that persists it asks for the keys each transition touched (Dirty).
 type State struct {
-	sessions   map[string]Session
-	tombstones map[string]time.Time // uuid -> time the tombstone may be forgotten
+	sessions map[string]Session
+	// tombstones maps a uuid to when its tombstone may be forgotten, in unix
+	// nanoseconds: a third of a time.Time, for what is the bulk of the state.
+	tombstones map[string]int64
 	locations  map[string]*LocationStats
 	dirty      *Dirty
 }
 
-// Dirty names the keys that transitions changed since it was last taken.
+// Dirty names the keys that transitions changed since it was last taken. For a
+// session or tombstone it also gives its time before the first of those changes
+// (a session's start, a tombstone's end of life; zero when there was none): a
+// store that keys records by those times finds the old record without keeping an
+// index of its own.
 type Dirty struct {
-	Sessions   map[string]struct{}
-	Tombstones map[string]struct{}
+	Sessions   map[string]time.Time
+	Tombstones map[string]time.Time
 	Locations  map[string]struct{}
 }
 
 func newDirty() *Dirty {
 	return &Dirty{
-		Sessions:   map[string]struct{}{},
-		Tombstones: map[string]struct{}{},
+		Sessions:   map[string]time.Time{},
+		Tombstones: map[string]time.Time{},
 		Locations:  map[string]struct{}{},
 	}
 }
@@ -39,7 +45,7 @@ func (d *Dirty) Empty() bool {
 func NewState(track bool) *State {
 	s := &State{
 		sessions:   map[string]Session{},
-		tombstones: map[string]time.Time{},
+		tombstones: map[string]int64{},
 		locations:  map[string]*LocationStats{},
 	}
 	if track {
@@ -124,30 +130,50 @@ func (s *State) delete(o *Outcome, now time.Time) {
 	o.Result, o.Session, o.Ended = ResultApplied, sess, now
 }
 
-// Expire ends the sessions started before now-maxAge and forgets old tombstones.
-// Outcomes are sorted by start time, then uuid.
-func (s *State) Expire(now time.Time, maxAge time.Duration) []Outcome {
-	var out []Outcome
+// Expire ends at most limit sessions started before now-maxAge and forgets at most
+// limit tombstones that are past their time (limit <= 0: no bound), so that one step of a large backlog
+// stays short for the store's writer. Which due sessions a step takes is not
+// specified; its outcomes are sorted by start time, then uuid.
+func (s *State) Expire(now time.Time, maxAge time.Duration, limit int) Expiry {
+	var x Expiry
 	cutoff := now.Add(-maxAge)
 	for _, sess := range s.sessions {
-		if sess.Started.Before(cutoff) {
-			out = append(out, Outcome{
-				Change:  Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
-				Result:  ResultExpired,
-				Session: sess,
-				Ended:   now,
-			})
+		if !sess.Started.Before(cutoff) {
+			continue
 		}
+		if limit > 0 && len(x.Ended) == limit {
+			x.More = true
+			break
+		}
+		x.Ended = append(x.Ended, Outcome{
+			Change:  Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
+			Result:  ResultExpired,
+			Session: sess,
+			Ended:   now,
+		})
 	}
-	for _, o := range out {
+	for _, o := range x.Ended {
 		s.end(o.Session)
 		s.putTombstone(o.Session.UUID, now.Add(TombstoneTTL))
 	}
+	nowN := now.UnixNano()
 	for uuid, until := range s.tombstones {
-		if !until.After(now) {
-			s.dropTombstone(uuid)
+		if until > nowN {
+			continue
 		}
+		if limit > 0 && x.Forgotten == limit {
+			x.More = true
+			break
+		}
+		s.dropTombstone(uuid)
+		x.Forgotten++
 	}
+	SortExpired(x.Ended)
+	return x
+}
+
+// SortExpired sorts expiry outcomes by start time, then uuid.
+func SortExpired(out []Outcome) {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i].Session, out[j].Session
 		if !a.Started.Equal(b.Started) {
@@ -155,7 +181,6 @@ func (s *State) Expire(now time.Time, maxAge time.Duration) []Outcome {
 		}
 		return a.UUID < b.UUID
 	})
-	return out
 }
 
 // Locations returns a copy of every location's stats.
@@ -168,8 +193,8 @@ func (s *State) Locations() map[string]LocationStats {
 }
 
 func (s *State) end(sess Session) {
-	delete(s.sessions, sess.UUID)
 	s.markSession(sess.UUID)
+	delete(s.sessions, sess.UUID)
 	s.adjust(sess.Location, -1, -sess.Stations)
 }
 
@@ -200,27 +225,42 @@ func (s *State) location(loc string) *LocationStats {
 }
 
 func (s *State) putSession(sess Session) {
-	s.sessions[sess.UUID] = sess
 	s.markSession(sess.UUID)
+	s.sessions[sess.UUID] = sess
 }
 
 func (s *State) putTombstone(uuid string, until time.Time) {
-	s.tombstones[uuid] = until
-	if s.dirty != nil {
-		s.dirty.Tombstones[uuid] = struct{}{}
-	}
+	s.markTombstone(uuid)
+	s.tombstones[uuid] = until.UnixNano()
 }
 
 func (s *State) dropTombstone(uuid string) {
+	s.markTombstone(uuid)
 	delete(s.tombstones, uuid)
-	if s.dirty != nil {
-		s.dirty.Tombstones[uuid] = struct{}{}
+}
+
+// markSession records uuid as changed, with its start before the first change;
+// it runs before the change.
+func (s *State) markSession(uuid string) {
+	if s.dirty == nil {
+		return
+	}
+	if _, ok := s.dirty.Sessions[uuid]; !ok {
+		s.dirty.Sessions[uuid] = s.sessions[uuid].Started
 	}
 }
 
-func (s *State) markSession(uuid string) {
-	if s.dirty != nil {
-		s.dirty.Sessions[uuid] = struct{}{}
+// markTombstone is markSession for tombstones.
+func (s *State) markTombstone(uuid string) {
+	if s.dirty == nil {
+		return
+	}
+	if _, ok := s.dirty.Tombstones[uuid]; !ok {
+		var old time.Time
+		if until, ok := s.tombstones[uuid]; ok {
+			old = time.Unix(0, until)
+		}
+		s.dirty.Tombstones[uuid] = old
 	}
 }
 
@@ -239,7 +279,10 @@ func (s *State) Session(uuid string) (Session, bool) {
 // Tombstone returns until when a tombstone for this uuid is kept.
 func (s *State) Tombstone(uuid string) (time.Time, bool) {
 	until, ok := s.tombstones[uuid]
-	return until, ok
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, until), true
 }
 
 // Location returns one location's stats.
@@ -261,7 +304,7 @@ func (s *State) Restore(sess Session) {
 
 // RestoreTombstone puts back a tombstone read from storage.
 func (s *State) RestoreTombstone(uuid string, until time.Time) {
-	s.tombstones[uuid] = until
+	s.tombstones[uuid] = until.UnixNano()
 }
 
 // RestoreLocation puts back a known location and its last event read from storage.

@@ -18,7 +18,7 @@ func TestStateScenarios(t *testing.T) {
 			for i, step := range sc.Steps {
 				var out []session.Outcome
 				if step.Expire > 0 {
-					out = st.Expire(storetest.Base.Add(step.At), step.Expire)
+					out = st.Expire(storetest.Base.Add(step.At), step.Expire, 0).Ended
 				} else {
 					out = st.Apply(step.Batch())
 				}
@@ -92,9 +92,10 @@ func TestDirtyNamesEveryChangedKey(t *testing.T) {
 	st := session.NewState(true)
 	st.Apply(session.Batch{Now: storetest.Base, Changes: []session.Change{storetest.Create("u", "A", 1), storetest.Delete("v", "B")}})
 	d := st.TakeDirty()
+	// New keys had no time before.
 	want := session.Dirty{
-		Sessions:   map[string]struct{}{"u": {}},
-		Tombstones: map[string]struct{}{"v": {}},
+		Sessions:   map[string]time.Time{"u": {}},
+		Tombstones: map[string]time.Time{"v": {}},
 		Locations:  map[string]struct{}{"A": {}, "B": {}},
 	}
 	if !reflect.DeepEqual(*d, want) {
@@ -102,5 +103,14 @@ func TestDirtyNamesEveryChangedKey(t *testing.T) {
 	}
 	if !st.TakeDirty().Empty() {
 		t.Fatal("TakeDirty did not start a new record")
+	}
+	// Ending u and deleting v again: their times before these changes.
+	later := storetest.Base.Add(time.Minute)
+	st.Apply(session.Batch{Now: later, Changes: []session.Change{storetest.Delete("u", "A"), storetest.Delete("v", "B")}})
+	st.Apply(session.Batch{Now: later.Add(time.Minute), Changes: []session.Change{storetest.Delete("v", "B")}})
+	d = st.TakeDirty()
+	if !d.Sessions["u"].Equal(storetest.Base) || !d.Tombstones["v"].Equal(storetest.Base.Add(session.TombstoneTTL)) ||
+		!d.Tombstones["u"].IsZero() {
+		t.Fatalf("dirty %+v: want u's start, v's first end of life, and no earlier tombstone of u", *d)
 	}
 }

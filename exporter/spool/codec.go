@@ -75,6 +75,18 @@ func decode(v []byte) (session.Batch, error) {
 	return b, nil
 }
 
+// eventsIn counts the events of a batch that cannot be decoded whole: its changes
+// if their list can still be read, else 1 (the batch held at least one).
+func eventsIn(v []byte) int {
+	var r struct {
+		Changes []json.RawMessage `json:"changes"`
+	}
+	if err := json.Unmarshal(v, &r); err == nil && len(r.Changes) > 0 {
+		return len(r.Changes)
+	}
+	return 1
+}
+
 // count returns how many batches and events wait in the file.
 func count(db *bolt.DB) (batches, events int, err error) {
 	err = db.View(func(tx *bolt.Tx) error {
@@ -86,6 +98,8 @@ func count(db *bolt.DB) (batches, events int, err error) {
 			batches++
 			if b, err := decode(v); err == nil {
 				events += len(b.Changes)
+			} else {
+				events += eventsIn(v)
 			}
 			return nil
 		})

@@ -31,7 +31,7 @@ func (s *Store) Run(ctx context.Context) {
 func (s *Store) replay(ctx context.Context) {
 	replayed, events := 0, 0
 	for ctx.Err() == nil {
-		key, b, err := s.first()
+		key, b, lost, err := s.first()
 		if err != nil {
 			s.logger.Error("Reading the spool failed", "file", s.path, "err", err)
 			return
@@ -40,7 +40,7 @@ func (s *Store) replay(ctx context.Context) {
 			break
 		}
 		if b == nil {
-			s.drop(key, 0)
+			s.drop(key, lost)
 			continue
 		}
 		actx, cancel := context.WithTimeout(ctx, replayTimeout)
@@ -63,15 +63,17 @@ func (s *Store) replay(ctx context.Context) {
 }
 
 // first returns the oldest batch in the spool, or a nil key when it is empty.
-// A batch that cannot be decoded is counted as lost and returned as nil.
-func (s *Store) first() ([]byte, *session.Batch, error) {
+// A batch that cannot be decoded is counted as lost, by its events, and returned
+// as nil with how many events it held.
+func (s *Store) first() ([]byte, *session.Batch, int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, nil, ErrClosed
+		return nil, nil, 0, ErrClosed
 	}
 	var key []byte
 	var b *session.Batch
+	lost := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucket)
 		if bk == nil {
@@ -84,14 +86,15 @@ func (s *Store) first() ([]byte, *session.Batch, error) {
 		key = append([]byte(nil), k...)
 		dec, err := decode(v)
 		if err != nil {
-			s.logger.Error("A spooled batch cannot be read and is dropped", "file", s.path, "key", fmt.Sprintf("%x", k), "err", err)
-			s.rec.Lost(1)
+			lost = eventsIn(v)
+			s.logger.Error("A spooled batch cannot be read and is dropped", "file", s.path, "key", fmt.Sprintf("%x", k), "events", lost, "err", err)
+			s.rec.Lost(lost)
 			return nil
 		}
 		b = &dec
 		return nil
 	})
-	return key, b, err
+	return key, b, lost, err
 }
 
 // drop deletes a replayed (or unreadable) batch of n events.

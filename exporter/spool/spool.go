@@ -65,7 +65,10 @@ type Store struct {
 // Open opens (or creates) the spool file at path, creating its folder, in front
 // of primary. Batches left in it by an earlier run are replayed by Run.
 func Open(path string, primary session.Store, rec Recorder, logger *slog.Logger) (*Store, error) {
-	db, err := boltfile.Open(path, "spool file", "every replica needs its own --storage.redis.spool-path")
+	db, err := boltfile.Open(path, boltfile.Kind{
+		What: "spool file", LockedHint: "every replica needs its own --storage.redis.spool-path",
+		Buckets: []string{string(bucket)}, Loses: "the events waiting in it (they were acknowledged with 202 and are lost then)",
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +143,29 @@ func (s *Store) spoolLocked(b session.Batch, cause error) error {
 	return session.ErrSpooled
 }
 
+// Probe writes to the spool file and takes it back, to show that the file takes
+// writes again after failed ones; see health.Prober.
+func (s *Store) Probe(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(bucket)
+		if err != nil {
+			return err
+		}
+		if err := bk.Put(probeKey, []byte{}); err != nil {
+			return err
+		}
+		return bk.Delete(probeKey)
+	})
+}
+
+// probeKey sorts after every sequence number, and never outlives its transaction.
+var probeKey = []byte("\xff\xff\xff\xff\xff\xff\xff\xff probe")
+
 // PendingEvents is how many events wait in the spool.
 func (s *Store) PendingEvents() int {
 	s.mu.Lock()
@@ -149,8 +175,8 @@ func (s *Store) PendingEvents() int {
 
 // Expire implements session.Store: spooled sessions are not in the store yet, so
 // expiry is the store's alone.
-func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration) ([]session.Outcome, error) {
-	return s.primary.Expire(ctx, now, maxAge)
+func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration, limit int) (session.Expiry, error) {
+	return s.primary.Expire(ctx, now, maxAge, limit)
 }
 
 // Locations implements session.Store.

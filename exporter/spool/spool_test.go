@@ -1,8 +1,10 @@
 package spool
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/memstore"
@@ -217,5 +221,48 @@ func TestExemptionsTravelWithTheBatch(t *testing.T) {
 	want := map[string]storetest.Loc{"A": {Active: 1, Stations: 1}, "Configured": {Active: 1, Stations: 1}, session.OverflowLocation: {Active: 1, Stations: 1}}
 	if l := e.locations(t); !reflect.DeepEqual(l, want) {
 		t.Fatalf("locations after replay %+v, want %+v", l, want)
+	}
+}
+
+// TestUnreadableBatchCountsItsEvents damages a spooled batch of five events: the
+// loss counter grows by five, not one, and the pending count drops to zero.
+func TestUnreadableBatchCountsItsEvents(t *testing.T) {
+	e := newEnv(t)
+	e.primary.down.Store(true)
+	var chs []session.Change
+	for i := range 5 {
+		chs = append(chs, storetest.Create(fmt.Sprintf("u%d", i), "A", 1))
+	}
+	if _, err := e.apply(t, 0, chs...); !errors.Is(err, session.ErrSpooled) {
+		t.Fatal(err)
+	}
+	// The batch's time is no longer a number: the batch cannot be decoded, its
+	// list of changes still can.
+	err := e.s.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucket)
+		k, v := bk.Cursor().First()
+		return bk.Put(k, bytes.Replace(v, []byte(`"received_unix_nano":`), []byte(`"received_unix_nano":"x",`+`"was":`), 1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.primary.down.Store(false)
+	e.s.replay(context.Background())
+	if e.rec.lost != 5 || e.s.PendingEvents() != 0 {
+		t.Fatalf("lost %d events, %d pending; want 5 lost and none pending", e.rec.lost, e.s.PendingEvents())
+	}
+}
+
+func TestProbeWritesTheSpool(t *testing.T) {
+	e := newEnv(t)
+	if err := e.s.Probe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := count(e.s.db); err != nil || n != 0 {
+		t.Fatalf("%d batches after a probe (%v), want none", n, err)
+	}
+	_ = e.s.db.Close() // as a disk that fails
+	if err := e.s.Probe(context.Background()); err == nil {
+		t.Fatal("a probe of a closed file succeeded")
 	}
 }

@@ -178,7 +178,8 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	}
 	if err != nil {
 		h.rec.StoreError("apply")
-		h.logger.Error("Storing webhook events failed", "hook", hook.Name, "events", batch.Received, "err", err)
+		// At debug: the store's health logs the failures, at most every few seconds.
+		h.logger.Debug("Storing webhook events failed", "hook", hook.Name, "events", batch.Received, "err", err)
 		return fmt.Errorf("%w: %v", errStore, err)
 	}
 	h.rec.Outcomes(out)

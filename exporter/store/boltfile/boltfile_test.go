@@ -11,7 +11,7 @@ import (
 
 func TestOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a", "b", "x.db")
-	db, err := boltfile.Open(path, "bolt file", "hint")
+	db, err := boltfile.Open(path, boltfile.Kind{What: "bolt file", LockedHint: "hint"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestOpen(t *testing.T) {
 		t.Fatalf("file mode %v, err %v; want 0600", fi.Mode().Perm(), err)
 	}
 	// bbolt's flock is per open file description, so a second open in this process waits too.
-	_, err = boltfile.Open(path, "spool file", "give each replica its own")
+	_, err = boltfile.Open(path, boltfile.Kind{What: "spool file", LockedHint: "give each replica its own"})
 	if err == nil || !strings.Contains(err.Error(), "locked by another process (give each replica its own)") || !strings.Contains(err.Error(), "spool file") {
 		t.Fatalf("second open: %v, want the locked error with the hint", err)
 	}

@@ -26,7 +26,6 @@ type Store struct {
 
 	mu      sync.Mutex
 	state   *session.State
-	keys    *keyIndex
 	pending *commit
 	broken  error // set when the file can no longer be trusted
 	closed  bool
@@ -45,11 +44,14 @@ func newCommit() *commit { return &commit{done: make(chan struct{})} }
 
 // Open opens (or creates) the bolt file at path, creating its folder, and loads it.
 func Open(path string) (*Store, error) {
-	db, err := boltfile.Open(path, "bolt file", "is another exporter running on it?")
+	db, err := boltfile.Open(path, boltfile.Kind{
+		What: "bolt file", LockedHint: "is another exporter running on it?",
+		Buckets: bucketNames(), Loses: "the sessions it holds (they start again at their next event; their deletes count as unmatched)",
+	})
 	if err != nil {
 		return nil, err
 	}
-	state, keys, err := load(db)
+	state, err := load(db)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("load bolt file %s: %w", path, err)
@@ -57,7 +59,6 @@ func Open(path string) (*Store, error) {
 	s := &Store{
 		db:      db,
 		state:   state,
-		keys:    keys,
 		pending: newCommit(),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -76,14 +77,15 @@ func (s *Store) Apply(ctx context.Context, b session.Batch) ([]session.Outcome, 
 	return out, nil
 }
 
-// Expire implements session.Store.
-func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration) ([]session.Outcome, error) {
-	var out []session.Outcome
-	err := s.change(ctx, func(st *session.State) { out = st.Expire(now, maxAge) })
+// Expire implements session.Store: one bounded step is one commit, which the
+// webhook's changes waiting at that moment share.
+func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration, limit int) (session.Expiry, error) {
+	var x session.Expiry
+	err := s.change(ctx, func(st *session.State) { x = st.Expire(now, maxAge, limit) })
 	if err != nil {
-		return nil, err
+		return session.Expiry{}, err
 	}
-	return out, nil
+	return x, nil
 }
 
 // change runs f on the state and waits until what it changed is on disk.
@@ -123,6 +125,20 @@ func (s *Store) Locations(context.Context) (map[string]session.LocationStats, er
 		return nil, err
 	}
 	return s.state.Locations(), nil
+}
+
+// Probe writes one small record, to show that the file takes writes again after
+// failed ones (a full disk); see health.Prober.
+func (s *Store) Probe(context.Context) error {
+	s.mu.Lock()
+	err := s.usable()
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyProbe, encodeTime(time.Now()))
+	})
 }
 
 // Ping implements session.Store.

@@ -18,7 +18,13 @@ var (
 	bucketTombstones = []byte("tombstones")
 	bucketLocations  = []byte("locations")
 	keyVersion       = []byte("version")
+	keyProbe         = []byte("probe") // when a probe write last succeeded
 )
+
+// bucketNames are the top-level buckets of a store file.
+func bucketNames() []string {
+	return []string{string(bucketMeta), string(bucketSessions), string(bucketTombstones), string(bucketLocations)}
+}
 
 // schemaVersion changes when the file's layout does; older files are refused
 // rather than misread. Version 1 (development builds only) keyed sessions and
@@ -47,30 +53,25 @@ type storedSession struct {
 	Stations int    `json:"stations"`
 }
 
-// keyIndex remembers the file key of every session and tombstone, since a key
-// holds a time that the state no longer has once the record is gone.
-type keyIndex struct {
-	sessions   map[string][]byte
-	tombstones map[string][]byte
-}
-
-func newKeyIndex() *keyIndex {
-	return &keyIndex{sessions: map[string][]byte{}, tombstones: map[string][]byte{}}
-}
-
-// rekey appends the records that put uuid at key (nil: nowhere) in bucket, deleting
-// its old record when the key changed, and updates keys.
-func (recs records) rekey(bucket []byte, keys map[string][]byte, uuid string, key, val []byte) records {
-	old := keys[uuid]
+// rekey appends the records that move a record of bucket from old to key (nil:
+// none), with val.
+func (recs records) rekey(bucket, old, key, val []byte) records {
 	if old != nil && !bytes.Equal(old, key) {
 		recs = append(recs, record{bucket: bucket, key: old})
 	}
 	if key == nil {
-		delete(keys, uuid)
 		return recs
 	}
-	keys[uuid] = key
 	return append(recs, record{bucket: bucket, key: key, val: val})
+}
+
+// oldKey is the key a record had before a change, from the time the state
+// recorded (zero: it had none).
+func oldKey(t time.Time, uuid string) []byte {
+	if t.IsZero() {
+		return nil
+	}
+	return timeKey(t, uuid)
 }
 
 // record is one key to write, or to delete when val is nil.
@@ -82,24 +83,23 @@ type record struct {
 
 type records []record
 
-// encodeDirty turns the keys a transition touched into the records to write, and
-// moves keys along with them.
-func encodeDirty(st *session.State, keys *keyIndex, d *session.Dirty) records {
+// encodeDirty turns the keys a transition touched into the records to write.
+func encodeDirty(st *session.State, d *session.Dirty) records {
 	recs := make(records, 0, len(d.Sessions)+len(d.Tombstones)+len(d.Locations))
-	for uuid := range d.Sessions {
+	for uuid, started := range d.Sessions {
 		var key, val []byte
 		if sess, ok := st.Session(uuid); ok {
 			key = timeKey(sess.Started, uuid)
 			val, _ = json.Marshal(storedSession{Location: sess.Location, Stations: sess.Stations})
 		}
-		recs = recs.rekey(bucketSessions, keys.sessions, uuid, key, val)
+		recs = recs.rekey(bucketSessions, oldKey(started, uuid), key, val)
 	}
-	for uuid := range d.Tombstones {
+	for uuid, until := range d.Tombstones {
 		var key []byte
-		if until, ok := st.Tombstone(uuid); ok {
-			key = timeKey(until, uuid)
+		if u, ok := st.Tombstone(uuid); ok {
+			key = timeKey(u, uuid)
 		}
-		recs = recs.rekey(bucketTombstones, keys.tombstones, uuid, key, []byte{})
+		recs = recs.rekey(bucketTombstones, oldKey(until, uuid), key, []byte{})
 	}
 	for name := range d.Locations {
 		r := record{bucket: bucketLocations, key: []byte(name)}
@@ -127,10 +127,9 @@ func (recs records) write(tx *bolt.Tx) error {
 	return nil
 }
 
-// load reads the whole file into a new state and its key index, creating the
-// buckets of a new file.
-func load(db *bolt.DB) (*session.State, *keyIndex, error) {
-	st, keys := session.NewState(true), newKeyIndex()
+// load reads the whole file into a new state, creating the buckets of a new file.
+func load(db *bolt.DB) (*session.State, error) {
+	st := session.NewState(true)
 	err := db.Update(func(tx *bolt.Tx) error {
 		if err := ensureSchema(tx); err != nil {
 			return err
@@ -147,7 +146,6 @@ func load(db *bolt.DB) (*session.State, *keyIndex, error) {
 				return fmt.Errorf("tombstone: %w", err)
 			}
 			st.RestoreTombstone(uuid, until)
-			keys.tombstones[uuid] = bytes.Clone(k)
 			return nil
 		}); err != nil {
 			return err
@@ -162,15 +160,14 @@ func load(db *bolt.DB) (*session.State, *keyIndex, error) {
 				return fmt.Errorf("session %q: %w", uuid, err)
 			}
 			st.Restore(session.Session{UUID: uuid, Location: s.Location, Stations: s.Stations, Started: started})
-			keys.sessions[uuid] = bytes.Clone(k)
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	st.TakeDirty()
-	return st, keys, nil
+	return st, nil
 }
 
 func ensureSchema(tx *bolt.Tx) error {

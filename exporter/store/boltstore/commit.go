@@ -27,7 +27,7 @@ func (s *Store) commitPending() {
 		close(c.done)
 		return
 	}
-	recs := encodeDirty(s.state, s.keys, dirty)
+	recs := encodeDirty(s.state, dirty)
 	s.mu.Unlock()
 
 	err := s.db.Update(func(tx *bolt.Tx) error { return recs.write(tx) })
@@ -45,12 +45,12 @@ func (s *Store) commitPending() {
 func (s *Store) rollback(cause error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	state, keys, err := load(s.db)
+	state, err := load(s.db)
 	if err != nil {
 		s.broken = fmt.Errorf("bolt file unusable after a failed commit (%v): reload: %w", cause, err)
 		return
 	}
-	s.state, s.keys = state, keys
+	s.state = state
 	next := s.pending
 	s.pending = newCommit()
 	next.err = cause

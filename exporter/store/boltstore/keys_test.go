@@ -52,7 +52,7 @@ func TestRecordsFollowTheirKeys(t *testing.T) {
 			t.Fatalf("%s: %d session and %d tombstone records in the file, want %d and %d", st.name, sessions, tombstones, st.sessions, st.tombstones)
 		}
 	}
-	if _, err := s.Expire(context.Background(), base.Add(4*time.Minute+session.TombstoneTTL), 6*time.Hour); err != nil {
+	if _, err := s.Expire(context.Background(), base.Add(4*time.Minute+session.TombstoneTTL), 6*time.Hour, 0); err != nil {
 		t.Fatal(err)
 	}
 	if sessions, tombstones := countRecords(t, s.db); sessions != 0 || tombstones != 0 {

@@ -29,10 +29,10 @@ func (s *Store) Apply(_ context.Context, b session.Batch) ([]session.Outcome, er
 }
 
 // Expire implements session.Store.
-func (s *Store) Expire(_ context.Context, now time.Time, maxAge time.Duration) ([]session.Outcome, error) {
+func (s *Store) Expire(_ context.Context, now time.Time, maxAge time.Duration, limit int) (session.Expiry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.state.Expire(now, maxAge), nil
+	return s.state.Expire(now, maxAge, limit), nil
 }
 
 // Locations implements session.Store.

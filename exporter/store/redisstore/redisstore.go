@@ -5,6 +5,7 @@
 // Keys, all under one prefix so that one Redis can serve several venues:
 //
 //	<prefix>schema               string: the layout version
+//	<prefix>generation           string: a random id written at first use (see Generation)
 //	<prefix>sessions             hash   uuid -> "<started> <stations> <location>"
 //	<prefix>sessions_by_start    zset   uuid scored by start (for expiry)
 //	<prefix>tombstones           hash   uuid -> until when it is kept
@@ -19,11 +20,12 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,10 +40,6 @@ const DefaultPrefix = "synthesisvr:"
 // schemaVersion changes when the layout of the keys does; a store refuses keys of
 // another version rather than misread them.
 const schemaVersion = "1"
-
-// expirePage bounds the sessions and tombstones one expiry script looks at, so
-// that Redis is never blocked long by a large backlog.
-const expirePage = 500
 
 // ErrClosed is returned by a store that was closed.
 var ErrClosed = errors.New("redis store is closed")
@@ -69,6 +67,15 @@ type Store struct {
 	client *redis.Client
 	keys   []string
 	closed atomic.Bool
+
+	// generation is the id of the keys this store last saw; genMu orders checks.
+	genKey     string
+	genMu      sync.Mutex
+	generation string
+	// OnReset, when set before use, is told that the keys under the prefix were
+	// lost (a Redis restarted without its data, a FLUSHALL, a failover to an empty
+	// replica): the sessions it held are gone.
+	OnReset func(old, new string)
 }
 
 // New returns a store on client with its keys under prefix. It does not touch
@@ -79,7 +86,39 @@ func New(client *redis.Client, prefix string) *Store {
 	for i, k := range keyNames {
 		keys[i] = prefix + k
 	}
-	return &Store{client: client, keys: keys}
+	return &Store{client: client, keys: keys, genKey: prefix + "generation"}
+}
+
+// Generation checks that the keys under the prefix are those this store saw
+// before: at first use it writes a random id under <prefix>generation (or
+// adopts the one another replica wrote); when that id is later gone or another,
+// Redis lost its data, and OnReset is told once per loss. It runs at every
+// scrape (Locations) and readiness check (Ping).
+func (s *Store) Generation(ctx context.Context) error {
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	cur, err := s.client.Get(ctx, s.genKey).Result()
+	if errors.Is(err, redis.Nil) {
+		cur = ""
+	} else if err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	if cur == "" {
+		id := rand.Text()
+		if err := s.client.SetNX(ctx, s.genKey, id, 0).Err(); err != nil {
+			return fmt.Errorf("redis: write %s: %w", s.genKey, err)
+		}
+		// Another replica may have written first: adopt what is there.
+		if cur, err = s.client.Get(ctx, s.genKey).Result(); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+	}
+	old := s.generation
+	s.generation = cur
+	if old != "" && old != cur && s.OnReset != nil {
+		s.OnReset(old, cur)
+	}
+	return nil
 }
 
 // Open connects (lazily) to the Redis that o names.
@@ -155,62 +194,43 @@ func applyOutcome(b session.Batch, c session.Change, r any) (session.Outcome, er
 	return o, nil
 }
 
-// Expire implements session.Store. It runs the expiry script page by page until
-// no full page is left, so each call is short for Redis however large the backlog.
-func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration) ([]session.Outcome, error) {
+// Expire implements session.Store: one step is one script, so Redis is never
+// blocked long by a large backlog.
+func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration, limit int) (session.Expiry, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return session.Expiry{}, ErrClosed
 	}
 	cutoff, err := encodeTime(now.Add(-maxAge))
 	if err != nil {
-		return nil, err
+		return session.Expiry{}, err
 	}
 	nowS, err := encodeTime(now)
 	if err != nil {
-		return nil, err
+		return session.Expiry{}, err
 	}
 	until, _ := encodeTime(now.Add(session.TombstoneTTL))
-	var out []session.Outcome
-	for {
-		ended, more, err := s.expirePage(ctx, now, cutoff, nowS, until)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, ended...)
-		if !more {
-			break
-		}
+	if limit <= 0 {
+		limit = -1 // ZRANGEBYSCORE's LIMIT: no bound
 	}
-	slices.SortFunc(out, func(a, b session.Outcome) int {
-		if c := a.Session.Started.Compare(b.Session.Started); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Session.UUID, b.Session.UUID)
-	})
-	return out, nil
-}
-
-// expirePage runs the expiry script once; more reports that a full page made
-// progress, so another may.
-func (s *Store) expirePage(ctx context.Context, now time.Time, cutoff, nowS, until string) (out []session.Outcome, more bool, err error) {
-	reply, err := expireScript.Run(ctx, s.client, s.keys, schemaVersion, cutoff, nowS, until, expirePage).Slice()
+	reply, err := expireScript.Run(ctx, s.client, s.keys, schemaVersion, cutoff, nowS, until, limit).Slice()
 	if err != nil {
-		return nil, false, fmt.Errorf("redis expire script: %w", err)
+		return session.Expiry{}, fmt.Errorf("redis expire script: %w", err)
 	}
 	if len(reply) != 4 {
-		return nil, false, fmt.Errorf("redis expire script: unexpected reply %v", reply)
+		return session.Expiry{}, fmt.Errorf("redis expire script: unexpected reply %v", reply)
 	}
+	var x session.Expiry
 	ended, _ := reply[0].([]any)
 	for _, e := range ended {
 		f, err := strs(e)
 		if err != nil || len(f) != 4 {
-			return out, false, fmt.Errorf("redis expire script: unexpected session %v", e)
+			return x, fmt.Errorf("redis expire script: unexpected session %v", e)
 		}
 		sess, err := decodeSession(f[0], f[1], f[2], f[3])
 		if err != nil {
-			return out, false, fmt.Errorf("redis expire script: %w", err)
+			return x, fmt.Errorf("redis expire script: %w", err)
 		}
-		out = append(out, session.Outcome{
+		x.Ended = append(x.Ended, session.Outcome{
 			Change:  session.Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
 			Result:  session.ResultExpired,
 			Session: sess,
@@ -220,15 +240,21 @@ func (s *Store) expirePage(ctx context.Context, now time.Time, cutoff, nowS, unt
 	sessions, _ := reply[1].(int64)
 	tombs, _ := reply[2].(int64)
 	dropped, _ := reply[3].(int64)
-	more = (sessions == expirePage && len(out) > 0) || (tombs == expirePage && dropped > 0)
-	return out, more, nil
+	x.Forgotten = int(dropped)
+	// A full page that made progress may have more behind it.
+	x.More = (sessions == int64(limit) && len(x.Ended) > 0) || (tombs == int64(limit) && dropped > 0)
+	session.SortExpired(x.Ended)
+	return x, nil
 }
 
 // Locations implements session.Store. The three hashes are read in one MULTI, so
-// the numbers are of one instant.
+// the numbers are of one instant. The generation is checked first.
 func (s *Store) Locations(ctx context.Context) (map[string]session.LocationStats, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
+	}
+	if err := s.Generation(ctx); err != nil {
+		return nil, fmt.Errorf("redis read locations: %w", err)
 	}
 	var last, active, stations *redis.MapStringStringCmd
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -268,7 +294,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	case v != schemaVersion:
 		return fmt.Errorf("redis keys %s* have schema %s, this exporter writes %s: use another --storage.redis.prefix, or the exporter version that wrote them", strings.TrimSuffix(s.keys[keySchema], keyNames[keySchema]), v, schemaVersion)
 	}
-	return nil
+	return s.Generation(ctx)
 }
 
 // AppendOnly reports whether Redis keeps an append-only file, without which a

@@ -40,8 +40,8 @@ func TestSameOutcomesAsMemory(t *testing.T) {
 		var want, got []session.Outcome
 		var errM, errR error
 		if step%10 == 9 {
-			want, errM = ms.Expire(ctx, now, 2*time.Hour)
-			got, errR = rs.Expire(ctx, now, 2*time.Hour)
+			want, errM = storetest.ExpireAll(ctx, ms, now, 2*time.Hour)
+			got, errR = storetest.ExpireAll(ctx, rs, now, 2*time.Hour)
 		} else {
 			b := session.Batch{Now: now, MaxLocations: 5, Exempt: map[string]bool{"E": true}}
 			for range 1 + rng.IntN(4) {

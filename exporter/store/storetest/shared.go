@@ -40,7 +40,7 @@ func testShared(t *testing.T, h Harness) {
 	checkLocations(t, b, want, "on the second store")
 
 	wantOnce(t, onBoth(t, a, b, func(s session.Store) ([]session.Outcome, error) {
-		return s.Expire(context.Background(), Base.Add(7*time.Hour), 6*time.Hour)
+		return ExpireAll(context.Background(), s, Base.Add(7*time.Hour), 6*time.Hour)
 	}), n/2, "expired")
 	want = map[string]Loc{"A": {LastEvent: time.Minute}}
 	checkLocations(t, a, want, "on the first store after expiry")

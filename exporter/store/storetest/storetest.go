@@ -31,6 +31,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("concurrent creates of one session start it once", func(t *testing.T) { testConcurrentDuplicate(t, newHarness(t)) })
 	t.Run("concurrent batches are each applied whole", func(t *testing.T) { testConcurrentBatches(t, newHarness(t)) })
 	t.Run("concurrent expiry ends each session once", func(t *testing.T) { testConcurrentExpire(t, newHarness(t)) })
+	t.Run("expiry goes in bounded steps", func(t *testing.T) { testChunkedExpire(t, newHarness(t)) })
 	t.Run("closed store refuses changes", func(t *testing.T) { testClosed(t, newHarness(t)) })
 	t.Run("two stores on one backend act as one", func(t *testing.T) { testShared(t, newHarness(t)) })
 }
@@ -65,7 +66,7 @@ func applyStep(t *testing.T, s session.Store, st Step) []session.Outcome {
 	var out []session.Outcome
 	var err error
 	if st.Expire > 0 {
-		out, err = s.Expire(ctx, Base.Add(st.At), st.Expire)
+		out, err = ExpireAll(ctx, s, Base.Add(st.At), st.Expire)
 	} else {
 		out, err = s.Apply(ctx, st.Batch())
 	}
@@ -187,7 +188,7 @@ func testConcurrentExpire(t *testing.T, h Harness) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			out, err := s.Expire(context.Background(), Base.Add(7*time.Hour), 6*time.Hour)
+			out, err := ExpireAll(context.Background(), s, Base.Add(7*time.Hour), 6*time.Hour)
 			if err != nil {
 				t.Error(err)
 				return
@@ -209,6 +210,67 @@ func testConcurrentExpire(t *testing.T, h Harness) {
 		}
 	}
 	checkLocations(t, s, map[string]Loc{"A": {}}, "after expiry")
+}
+
+// ExpireAll runs bounded expiry steps of session.ExpiryChunk until nothing is due,
+// and returns every outcome.
+func ExpireAll(ctx context.Context, s session.Store, now time.Time, maxAge time.Duration) ([]session.Outcome, error) {
+	var out []session.Outcome
+	for {
+		x, err := s.Expire(ctx, now, maxAge, session.ExpiryChunk)
+		out = append(out, x.Ended...)
+		if err != nil || !x.More {
+			return out, err
+		}
+	}
+}
+
+// testChunkedExpire checks that a step ends at most its limit of sessions and
+// forgets at most its limit of tombstones, and that steps together end each
+// due session once.
+func testChunkedExpire(t *testing.T, h Harness) {
+	s := h.Open(t)
+	defer closeStore(t, s)
+	const n, limit = 25, 10
+	var creates, deletes []session.Change
+	for i := range n {
+		creates = append(creates, Create(fmt.Sprintf("old-%02d", i), "A", 1))
+		deletes = append(deletes, Delete(fmt.Sprintf("gone-%02d", i), "A"))
+	}
+	applyStep(t, s, Step{Changes: deletes}) // tombstones until Base + TombstoneTTL
+	applyStep(t, s, Step{At: time.Minute, Changes: creates})
+	ctx := context.Background()
+	now := Base.Add(7 * time.Hour)
+	ended := map[string]int{}
+	forgotten := 0
+	for step := 1; ; step++ {
+		if step > 10 {
+			t.Fatal("expiry did not finish in 10 steps")
+		}
+		x, err := s.Expire(ctx, now, 6*time.Hour, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(x.Ended) > limit || x.Forgotten > limit {
+			t.Fatalf("step %d ended %d sessions and forgot %d tombstones, limit %d", step, len(x.Ended), x.Forgotten, limit)
+		}
+		for _, o := range x.Ended {
+			ended[o.Session.UUID]++
+		}
+		forgotten += x.Forgotten
+		if !x.More {
+			break
+		}
+	}
+	if len(ended) != n || forgotten != n {
+		t.Fatalf("%d sessions ended and %d tombstones forgotten, want %d of each", len(ended), forgotten, n)
+	}
+	for uuid, k := range ended {
+		if k != 1 {
+			t.Fatalf("session %s ended %d times", uuid, k)
+		}
+	}
+	checkLocations(t, s, map[string]Loc{"A": {LastEvent: time.Minute}}, "after bounded expiry")
 }
 
 func testClosed(t *testing.T, h Harness) {
