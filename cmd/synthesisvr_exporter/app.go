@@ -20,7 +20,6 @@ import (
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/server"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/spool"
@@ -58,7 +57,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{f: f, logger: logger, registry: prometheus.NewRegistry()}
-	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
+	a.metrics = collector.NewMetrics(a.registry, webhook.Reasons)
 	a.reloads = collector.NewReloadMetrics(a.registry, time.Now())
 	a.unknown = collector.NewUnknownLocations(a.registry, logger)
 	a.store, err = a.openStore()
@@ -141,12 +140,13 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
 		MaxEvents:         cfg.Limits.MaxEventsPerRequest,
 		MaxLocations:      cfg.Limits.MaxLocations,
+		MaxActiveSessions: cfg.Limits.MaxActiveSessions,
 		MaxInFlight:       cfg.Limits.MaxRequestsInFlight,
 		Exempt:            map[string]bool{},
 		CustomerIDOnSpans: cfg.Tracing.CustomerID,
 	}
 	for _, w := range hooks {
-		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location})
+		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location, MaxActive: w.MaxActiveSessions})
 		if w.Location != "" {
 			s.Exempt[w.Location] = true
 		}

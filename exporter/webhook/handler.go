@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
@@ -62,6 +64,10 @@ type Handler struct {
 	settings  atomic.Pointer[Settings]
 	spans     *tracing.Spans
 	inFlight  atomic.Pointer[inFlight]
+	// limitLog lets one session-limit warning a second through; limitQuiet counts
+	// the refusals not logged since.
+	limitLog   *rate.Limiter
+	limitQuiet atomic.Int64
 }
 
 // New returns a handler; accepting reports whether events may be taken now, and
@@ -71,7 +77,8 @@ func New(store Applier, rec Recorder, accepting func() bool, s *Settings, spans 
 	if spans == nil {
 		spans = tracing.NewSpans(nil)
 	}
-	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now, spans: spans}
+	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now, spans: spans,
+		limitLog: rate.NewLimiter(rate.Every(time.Second), 1)}
 	h.settings.Store(s)
 	h.setInFlight(s)
 	return h
@@ -165,12 +172,17 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	evs := valid(batch)
 	chs := changes(evs, hook)
 	now := h.now()
-	out, err := h.store.Apply(ctx, session.Batch{
+	b := session.Batch{
 		Now:          now,
 		Changes:      chs,
 		MaxLocations: s.MaxLocations,
 		Exempt:       s.Exempt,
-	})
+		MaxActive:    s.MaxActiveSessions,
+	}
+	if hook.Location != "" {
+		b.MaxActiveAtLocation = hook.MaxActive
+	}
+	out, err := h.store.Apply(ctx, b)
 	if errors.Is(err, session.ErrSpooled) {
 		h.logger.Debug("Webhook events spooled", "hook", hook.Name, "events", len(chs))
 		ans.Spooled = len(chs)
@@ -181,11 +193,43 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 		h.logger.Error("Storing webhook events failed", "hook", hook.Name, "events", batch.Received, "err", err)
 		return fmt.Errorf("%w: %v", errStore, err)
 	}
-	h.rec.Outcomes(out)
+	h.rec.Outcomes(h.limited(out, evs, hook, ans))
 	h.warnFolded(out, chs, hook)
 	h.trace(ctx, handled{settings: s, hook: hook, batch: batch, events: evs, outcomes: out, start: now})
 	ans.count(out)
 	return nil
+}
+
+// limited counts the creates that a session limit refused as rejected events, warns
+// about them at most once a second, and returns the other outcomes.
+func (h *Handler) limited(out []session.Outcome, evs []event.Event, hook Hook, ans *Answer) []session.Outcome {
+	refused := 0
+	for i, o := range out {
+		if o.Result == session.ResultLimited {
+			refused++
+			h.rec.Rejected(ReasonSessionLimit)
+			ans.Errors = append(ans.Errors, fmt.Sprintf("event %d: not started: the active-session limit is reached", evs[i].Index))
+			h.warnLimited(hook)
+		}
+	}
+	if refused == 0 {
+		return out
+	}
+	ans.Rejected += refused
+	return slices.DeleteFunc(slices.Clone(out), func(o session.Outcome) bool { return o.Result == session.ResultLimited })
+}
+
+// warnLimited logs a refused create, naming the webhook (never its token), at most
+// once a second with the number of refusals not logged since.
+func (h *Handler) warnLimited(hook Hook) {
+	if !h.limitLog.Allow() {
+		h.limitQuiet.Add(1)
+		return
+	}
+	s := h.settings.Load()
+	h.logger.Warn("Active-session limit reached: a create was refused; raise limits.max_active_sessions or the webhook's max_active_sessions, or check whether its URL leaked",
+		"hook", hook.Name, "location", hook.Location, "max_active_sessions", s.MaxActiveSessions,
+		"webhook_max_active_sessions", hook.MaxActive, "suppressed", h.limitQuiet.Swap(0))
 }
 
 // warnFolded logs the locations that were folded into the overflow label.
