@@ -257,6 +257,7 @@ func (a *app) options() server.Options {
 		Registry:    a.registry,
 		Webhook:     a.webhook,
 		Gate:        a.gate,
+		Lifecycle:   a.f.lifecycle,
 		Logger:      a.logger,
 		Landing: web.LandingConfig{
 			Name:        "SynthesisVR Exporter",

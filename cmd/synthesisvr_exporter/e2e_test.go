@@ -460,7 +460,7 @@ func webhookEntry(name, token string) string {
 func TestConfigWebhooksLocationsAndReload(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.yml")
 	writeFile(t, cfg, configText())
-	p := startExporter(t, options{config: cfg, args: []string{"--log.level=debug"}})
+	p := startExporter(t, options{config: cfg, args: []string{"--log.level=debug", "--web.enable-lifecycle"}})
 
 	first := scrape(t, p.base)
 	first.want(t, 0, mActive, "location", "Uptown")
