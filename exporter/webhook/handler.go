@@ -90,9 +90,36 @@ func (h *Handler) SetSettings(s *Settings) {
 	h.settings.Store(s)
 }
 
-// Register adds the receiver's route, traced when the handler has spans.
+// Register adds the receiver's route, traced when the handler has spans. The
+// token is checked first: a request whose token matches no hook gets the 404 of
+// an unknown path and nothing else, no span and no attribute, so strangers cost
+// no more with tracing on than off.
 func (h *Handler) Register(r gin.IRoutes) {
-	r.POST(Path, append(h.spans.Middleware(), h.serve)...)
+	handlers := append([]gin.HandlerFunc{h.admit}, h.spans.Middleware()...)
+	r.POST(Path, append(handlers, h.serve)...)
+}
+
+// admitted is what admit found for the request's token, for serve.
+type admitted struct {
+	settings *Settings
+	hook     Hook
+}
+
+// admittedKey is the gin context key of the admitted request.
+const admittedKey = "synthesisvr.webhook.admitted"
+
+// admit lets through only a request whose token matches a hook.
+func (h *Handler) admit(c *gin.Context) {
+	start := time.Now()
+	s := h.settings.Load()
+	hook, ok := s.match(c.Param("token"))
+	if !ok {
+		NotFound(c)
+		c.Abort()
+		h.rec.Request(http.StatusNotFound, time.Since(start))
+		return
+	}
+	c.Set(admittedKey, admitted{settings: s, hook: hook})
 }
 
 // Answer is the JSON body of a 200 or 202. SynthesisVR ignores it; people and tests
@@ -137,12 +164,11 @@ func NotFound(c *gin.Context) {
 func (h *Handler) receive(c *gin.Context, start time.Time, ans *Answer) (int, error) {
 	ctx, cancel := context.WithDeadline(c.Request.Context(), start.Add(Budget-answerMargin))
 	defer cancel()
-	s := h.settings.Load()
-	hook, ok := s.match(c.Param("token"))
+	a, ok := c.Value(admittedKey).(admitted)
 	if !ok {
 		return http.StatusNotFound, errNotFound
 	}
-	err := h.process(ctx, c, s, hook, ans)
+	err := h.process(ctx, c, a.settings, a.hook, ans)
 	return statusOf(err), err
 }
 
