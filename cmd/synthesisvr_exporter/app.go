@@ -49,6 +49,8 @@ type app struct {
 	reloadMu   sync.Mutex
 	reloads    *collector.ReloadMetrics
 	unknown    *collector.UnknownLocations
+	conns      *server.ConnMetrics
+	maxConns   int // limits.max_connections, read at start: listeners are not rebound on a reload
 }
 
 func newApp(f *flags, logger *slog.Logger) (*app, error) {
@@ -60,6 +62,8 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	a.metrics = collector.NewMetrics(a.registry, webhook.Reasons)
 	a.reloads = collector.NewReloadMetrics(a.registry, time.Now())
 	a.unknown = collector.NewUnknownLocations(a.registry, logger)
+	a.conns = server.NewConnMetrics(a.registry)
+	a.maxConns = cfg.Limits.MaxConnections
 	a.store, err = a.openStore()
 	if err != nil {
 		return nil, err
@@ -166,6 +170,10 @@ func (a *app) logWebhooks(hooks []config.Webhook) {
 		if w.Created {
 			a.logger.Warn("No webhook token was configured: generated one. Paste this URL into SynthesisVR (Web Widgets & API > API & Webhooks), with this machine's public name, and keep it secret",
 				"url", webhookURL(a.f, w.Token), "token_file", w.TokenFile)
+		}
+		if w.Exposed {
+			a.logger.Warn("The webhook's token file is readable by its group or by others; let only the exporter's user read it (chmod 600)",
+				"name", w.Name, "file", w.TokenFile)
 		}
 		loc := w.Location
 		if loc == "" {
