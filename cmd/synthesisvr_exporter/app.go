@@ -20,7 +20,6 @@ import (
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/server"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/spool"
@@ -51,6 +50,8 @@ type app struct {
 	reloadMu   sync.Mutex
 	reloads    *collector.ReloadMetrics
 	unknown    *collector.UnknownLocations
+	conns      *server.ConnMetrics
+	maxConns   int // limits.max_connections, read at start: listeners are not rebound on a reload
 }
 
 func newApp(f *flags, logger *slog.Logger) (*app, error) {
@@ -59,9 +60,11 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{f: f, logger: logger, registry: prometheus.NewRegistry()}
-	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
+	a.metrics = collector.NewMetrics(a.registry, webhook.Reasons)
 	a.reloads = collector.NewReloadMetrics(a.registry, time.Now())
 	a.unknown = collector.NewUnknownLocations(a.registry, logger)
+	a.conns = server.NewConnMetrics(a.registry)
+	a.maxConns = cfg.Limits.MaxConnections
 	store, err := a.openStore()
 	if err != nil {
 		return nil, err
@@ -144,12 +147,13 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
 		MaxEvents:         cfg.Limits.MaxEventsPerRequest,
 		MaxLocations:      cfg.Limits.MaxLocations,
+		MaxActiveSessions: cfg.Limits.MaxActiveSessions,
 		MaxInFlight:       cfg.Limits.MaxRequestsInFlight,
 		Exempt:            map[string]bool{},
 		CustomerIDOnSpans: cfg.Tracing.CustomerID,
 	}
 	for _, w := range hooks {
-		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location})
+		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location, MaxActive: w.MaxActiveSessions})
 		if w.Location != "" {
 			s.Exempt[w.Location] = true
 		}
@@ -169,6 +173,10 @@ func (a *app) logWebhooks(hooks []config.Webhook) {
 		if w.Created {
 			a.logger.Warn("No webhook token was configured: generated one. Paste this URL into SynthesisVR (Web Widgets & API > API & Webhooks), with this machine's public name, and keep it secret",
 				"url", webhookURL(a.f, w.Token), "token_file", w.TokenFile)
+		}
+		if w.Exposed {
+			a.logger.Warn("The webhook's token file is readable by its group or by others; let only the exporter's user read it (chmod 600)",
+				"name", w.Name, "file", w.TokenFile)
 		}
 		loc := w.Location
 		if loc == "" {
@@ -260,6 +268,7 @@ func (a *app) options() server.Options {
 		Registry:    a.registry,
 		Webhook:     a.webhook,
 		Gate:        a.gate,
+		Lifecycle:   a.f.lifecycle,
 		Logger:      a.logger,
 		Landing: web.LandingConfig{
 			Name:        "SynthesisVR Exporter",

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"os"
@@ -43,6 +44,7 @@ type flags struct {
 	maxAge         time.Duration
 	tls            bool // --web.config.file serves TLS: the webhook URL is https
 	drainDelay     time.Duration
+	lifecycle      bool // --web.enable-lifecycle
 	log            *promslog.Config
 }
 
@@ -58,6 +60,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("webhook.listen-address", "When set, the webhook is served on this address alone (a port apart from /metrics, e.g. internet-facing). It takes TLS, not basic auth, from --web.config.file.").StringVar(&f.webhookAddress)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	app.Flag("web.drain-delay", "On shutdown, how long /-/ready answers 503 before the listeners close, so a load balancer moves traffic away first; the webhook keeps taking events meanwhile.").Default("0s").DurationVar(&f.drainDelay)
+	app.Flag("web.enable-lifecycle", "Allow POST and PUT /-/reload to reload the configuration (requests a browser marks cross-site are refused); SIGHUP always reloads.").Default("false").BoolVar(&f.lifecycle)
 	app.Flag("config.file", "YAML configuration file (webhooks, locations, limits, tracing); without it the exporter runs on defaults.").StringVar(&f.configFile)
 	app.Flag("storage.backend", "Where sessions are kept: bolt (a file, one replica), redis (several replicas) or memory (lost on restart).").Default("bolt").EnumVar(&f.backend, "bolt", "redis", "memory")
 	app.Flag("storage.path", "The bolt file; its folder is created and also keeps a generated webhook token.").Default("data/synthesisvr.db").StringVar(&f.storagePath)
@@ -149,9 +152,10 @@ func start(f *flags, logger *slog.Logger) (*exporter, error) {
 	return ex, nil
 }
 
-func newHTTPServer(h http.Handler) *http.Server {
+func newHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
+		ErrorLog:          errorLog,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

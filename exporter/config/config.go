@@ -40,6 +40,13 @@ type Webhook struct {
 	TokenFile string `yaml:"token_file"`
 	// Location is the optional location label for every event of this webhook.
 	Location string `yaml:"location"`
+	// MaxActiveSessions, when set, bounds the active sessions at Location (it needs
+	// one), so that a leaked URL cannot fill the store; 0 leaves only
+	// limits.max_active_sessions.
+	MaxActiveSessions int `yaml:"max_active_sessions"`
+	// Exposed reports, after Load, that the token file is readable by its group or
+	// by others: worth a warning, not a refusal.
+	Exposed bool `yaml:"-" json:"-"`
 	// Line is the line of this entry in the file; 0 when not from a file.
 	Line int `yaml:"-"`
 	// Source says where the token came from, for the log (never the token itself);
@@ -76,6 +83,13 @@ type Limits struct {
 	// at once; further ones wait for a place within their 2 s budget, then get 503.
 	// It bounds the memory and goroutines that requests take while the store is slow.
 	MaxRequestsInFlight int `yaml:"max_requests_in_flight"`
+	// MaxActiveSessions bounds the active sessions of the whole store: a create past
+	// it is rejected, so that one valid token cannot exhaust memory or disk.
+	MaxActiveSessions int `yaml:"max_active_sessions"`
+	// MaxConnections bounds the open connections of each listener, so that idle
+	// connections cannot exhaust the file descriptors. It is read at start only:
+	// the listeners are not rebound on a reload.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // Tracing holds the span options.
@@ -90,6 +104,8 @@ const (
 	DefaultMaxEventsPerRequest = 1000
 	DefaultMaxLocations        = 1000
 	DefaultMaxRequestsInFlight = 64
+	DefaultMaxActiveSessions   = 100000
+	DefaultMaxConnections      = 1024
 )
 
 // Upper bounds for limits, so that a typo cannot make the exporter exhaust its memory.
@@ -98,6 +114,8 @@ const (
 	MaxEventsPerRequestLimit = 100000
 	MaxLocationsLimit        = 100000
 	MaxRequestsInFlightLimit = 10000
+	MaxActiveSessionsLimit   = 10000000
+	MaxConnectionsLimit      = 1000000
 )
 
 // MaxLocationNameBytes is the longest location name; it matches the event location label
@@ -124,6 +142,12 @@ func (l *Limits) fillDefaults() {
 	}
 	if l.MaxRequestsInFlight == 0 {
 		l.MaxRequestsInFlight = DefaultMaxRequestsInFlight
+	}
+	if l.MaxActiveSessions == 0 {
+		l.MaxActiveSessions = DefaultMaxActiveSessions
+	}
+	if l.MaxConnections == 0 {
+		l.MaxConnections = DefaultMaxConnections
 	}
 }
 
@@ -157,8 +181,8 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 
 // String describes the webhook with its token redacted.
 func (w Webhook) String() string {
-	return fmt.Sprintf("{Name:%q Token:%s TokenFile:%q Location:%q Line:%d Source:%q}",
-		w.Name, redacted(w.Token), w.TokenFile, w.Location, w.Line, w.Source)
+	return fmt.Sprintf("{Name:%q Token:%s TokenFile:%q Location:%q MaxActiveSessions:%d Line:%d Source:%q}",
+		w.Name, redacted(w.Token), w.TokenFile, w.Location, w.MaxActiveSessions, w.Line, w.Source)
 }
 
 // Format writes String for every verb: fmt would otherwise print the token field with

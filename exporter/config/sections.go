@@ -38,7 +38,7 @@ func (p *parser) webhooks(n *yaml.Node, path string) []Webhook {
 		}
 		if name := values["name"]; name != nil && strings.TrimSpace(w.Name) != "" {
 			if first, dup := unique(names, w.Name, name, path+".name"); dup {
-				p.errorf(name, path+".name", "duplicate name %q: %s on line %d has it too", w.Name, first.path, first.line)
+				p.errorf(name, path+".name", "duplicate name: %s on line %d has it too", first.path, first.line)
 			}
 		}
 		if src, spath := p.token(&w, item, values, path); src != nil {
@@ -59,6 +59,7 @@ func (p *parser) webhook(n *yaml.Node, path string) (Webhook, map[string]*yaml.N
 		{"token", p.str(&w.Token)},
 		{"token_file", p.str(&w.TokenFile)},
 		{"location", p.str(&w.Location)},
+		{"max_active_sessions", limit(p, &w.MaxActiveSessions, 0, MaxActiveSessionsLimit)},
 	})
 	if !ok {
 		return w, nil, false
@@ -68,6 +69,11 @@ func (p *parser) webhook(n *yaml.Node, path string) (Webhook, map[string]*yaml.N
 	}
 	if loc := values["location"]; loc != nil {
 		p.label(w.Location, loc, path+".location", "leave location out to label events with the location in their payload")
+	}
+	if n := values["max_active_sessions"]; n != nil && values["location"] == nil {
+		// The limit counts the sessions at the webhook's location: a webhook that
+		// takes its locations from the payload has none to count.
+		p.errorf(n, path+".max_active_sessions", "needs location: the limit counts the active sessions at the webhook's location; bind the webhook to one, or rely on limits.max_active_sessions")
 	}
 	return w, values, true
 }
@@ -99,12 +105,12 @@ func (p *parser) token(w *Webhook, n *yaml.Node, values map[string]*yaml.Node, p
 
 func (p *parser) tokenFile(w *Webhook, n *yaml.Node, path string) (*yaml.Node, string) {
 	w.TokenFile = resolve(p.dir, w.TokenFile)
-	token, err := readTokenFile(w.TokenFile)
+	token, exposed, err := readTokenFile(w.TokenFile)
 	if err != nil {
 		p.errorf(n, path, "%v", err)
 		return nil, ""
 	}
-	w.Token = token
+	w.Token, w.Exposed = token, exposed
 	return n, path
 }
 
@@ -127,7 +133,7 @@ func (p *parser) locations(n *yaml.Node, path string) []Location {
 		}
 		if name := values["name"]; name != nil && strings.TrimSpace(l.Name) != "" {
 			if first, dup := unique(names, l.Name, name, path+".name"); dup {
-				p.errorf(name, path+".name", "duplicate name %q: %s on line %d has it too", l.Name, first.path, first.line)
+				p.errorf(name, path+".name", "duplicate name: %s on line %d has it too", first.path, first.line)
 			}
 		}
 		out = append(out, l)
@@ -164,6 +170,10 @@ func (p *parser) label(name string, n *yaml.Node, path, hint string) {
 		p.errorf(n, path, "is %d bytes long; at most %d are allowed, as for location labels", len(name), MaxLocationNameBytes)
 	case strings.ContainsFunc(name, unicode.IsControl):
 		p.errorf(n, path, "must not contain control characters such as tabs or newlines")
+	case strings.ContainsFunc(name, func(r rune) bool { return unicode.Is(unicode.Cf, r) }):
+		// Payload titles lose them (event.SanitizeLocation): such a name would
+		// never match one, and could look like another.
+		p.errorf(n, path, "must not contain invisible format characters such as U+200B zero width space or U+202E right-to-left override")
 	}
 }
 
@@ -221,6 +231,8 @@ func (p *parser) limits(n *yaml.Node, path string, l *Limits) {
 		{"max_events_per_request", limit(p, &l.MaxEventsPerRequest, DefaultMaxEventsPerRequest, MaxEventsPerRequestLimit)},
 		{"max_locations", limit(p, &l.MaxLocations, DefaultMaxLocations, MaxLocationsLimit)},
 		{"max_requests_in_flight", limit(p, &l.MaxRequestsInFlight, DefaultMaxRequestsInFlight, MaxRequestsInFlightLimit)},
+		{"max_active_sessions", limit(p, &l.MaxActiveSessions, DefaultMaxActiveSessions, MaxActiveSessionsLimit)},
+		{"max_connections", limit(p, &l.MaxConnections, DefaultMaxConnections, MaxConnectionsLimit)},
 	})
 }
 
@@ -230,10 +242,12 @@ func limit[T int | int64](p *parser, dst *T, def, most int64) func(*yaml.Node, s
 		v, ok := p.integer(n, path)
 		switch {
 		case !ok:
+		case v <= 0 && def == 0:
+			p.errorf(n, path, "must be greater than 0; leave it out for no limit of its own")
 		case v <= 0:
-			p.errorf(n, path, "must be greater than 0, got %d; leave it out for the default %d", v, def)
+			p.errorf(n, path, "must be greater than 0; leave it out for the default %d", def)
 		case v > most:
-			p.errorf(n, path, "must be at most %d, got %d", most, v)
+			p.errorf(n, path, "must be at most %d", most)
 		default:
 			*dst = T(v)
 		}

@@ -54,36 +54,41 @@ func resolve(dir, path string) string {
 	return filepath.Join(dir, path)
 }
 
-// readTokenFile returns the file's content trimmed of surrounding white space. Its errors
-// name the file but never include its content.
-func readTokenFile(path string) (string, error) {
+// readTokenFile returns the file's content trimmed of surrounding white space, and
+// whether the file is readable by its group or by others. Its errors include
+// neither the content nor the path: the caller names the file (a config field and
+// line, or the generated file).
+func readTokenFile(path string) (token string, exposed bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fileError(path, err)
+		return "", false, fileError(err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil {
+		exposed = fi.Mode().Perm()&0o077 != 0
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileBytes+1))
 	if err != nil {
-		return "", fileError(path, err)
+		return "", false, fileError(err)
 	}
 	if len(data) > maxTokenFileBytes {
-		return "", fmt.Errorf("file %q is larger than %d KiB; a token file holds only the token", path, maxTokenFileBytes>>10)
+		return "", false, fmt.Errorf("the file is larger than %d KiB; a token file holds only the token", maxTokenFileBytes>>10)
 	}
-	token := strings.TrimSpace(string(data))
+	token = strings.TrimSpace(string(data))
 	if token == "" {
-		return "", fmt.Errorf("file %q is empty; write a token into it, e.g. openssl rand -hex 16 > %s", path, path)
+		return "", false, errors.New("the file is empty; write a token into it, e.g. with: openssl rand -hex 16")
 	}
 	if err := ValidateToken(token); err != nil {
-		return "", fmt.Errorf("file %q: %w", path, err)
+		return "", false, fmt.Errorf("the file's %w", err)
 	}
-	return token, nil
+	return token, exposed, nil
 }
 
 // fileError drops the operation and path that os errors repeat.
-func fileError(path string, err error) error {
+func fileError(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return fmt.Errorf("cannot read file %q: %v", path, err)
+	return fmt.Errorf("cannot read the file: %v", err)
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -70,9 +72,12 @@ type Options struct {
 	Webhook  *webhook.Handler
 	Gate     *Gate
 	// Reload reloads the configuration; nil when there is no file to reload.
-	Reload  func() error
-	Landing web.LandingConfig
-	Logger  *slog.Logger
+	Reload func() error
+	// Lifecycle allows POST and PUT /-/reload (--web.enable-lifecycle); without it
+	// they answer 403 and only SIGHUP reloads.
+	Lifecycle bool
+	Landing   web.LandingConfig
+	Logger    *slog.Logger
 }
 
 // newEngine returns a gin engine without hints: unknown paths, wrong methods and
@@ -133,6 +138,14 @@ func (o Options) ready(c *gin.Context) {
 }
 
 func (o Options) reload(c *gin.Context) {
+	if !o.Lifecycle {
+		c.String(http.StatusForbidden, "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle to reload over HTTP, or send it SIGHUP.\n")
+		return
+	}
+	if crossSite(c.Request) {
+		c.String(http.StatusForbidden, "Cross-site request refused: reload from the exporter's own origin, with curl -X POST, or send it SIGHUP.\n")
+		return
+	}
 	if o.Reload == nil {
 		c.String(http.StatusBadRequest, "No configuration file to reload: the exporter runs without --config.file.\n")
 		return
@@ -142,6 +155,21 @@ func (o Options) reload(c *gin.Context) {
 		return
 	}
 	c.String(http.StatusOK, "Configuration reloaded.\n")
+}
+
+// crossSite reports whether a browser marks r as sent from another site: a form
+// or a script of a page elsewhere, which must not reload the exporter. curl and
+// Prometheus-style tooling send neither header.
+func crossSite(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || !strings.EqualFold(u.Host, r.Host)
 }
 
 // recovery answers 500 to a request whose handler panicked and logs the route

@@ -23,6 +23,7 @@ const (
 	ResultLate      = "late"      // a create that came after its own delete
 	ResultIgnored   = "ignored"   // an action the exporter does not know
 	ResultExpired   = "expired"   // an active session older than the maximum age
+	ResultLimited   = "limited"   // a create of a new session past a limit of its batch
 )
 
 // Reasons a session ends.
@@ -107,6 +108,14 @@ type Batch struct {
 	MaxLocations int
 	// Exempt locations never fold (those named in the configuration).
 	Exempt map[string]bool
+	// MaxActive bounds the active sessions of the whole store; 0 means no bound. A
+	// create of a new session past it is not applied (ResultLimited); a duplicate
+	// create and a delete always are.
+	MaxActive int
+	// MaxActiveAtLocation bounds, likewise, the active sessions at the location of
+	// each create; 0 means no bound. It is set for a batch of a webhook bound to one
+	// location, whose own limit it is.
+	MaxActiveAtLocation int
 }
 
 // ErrSpooled is returned by Apply when the store could not be reached and the

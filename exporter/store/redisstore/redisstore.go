@@ -148,8 +148,8 @@ func (s *Store) Apply(ctx context.Context, b session.Batch) ([]session.Outcome, 
 		return nil, err
 	}
 	until, _ := encodeTime(b.Now.Add(session.TombstoneTTL))
-	args := make([]any, 0, 5+5*len(b.Changes))
-	args = append(args, schemaVersion, now, until, b.MaxLocations, session.OverflowLocation)
+	args := make([]any, 0, 7+5*len(b.Changes))
+	args = append(args, schemaVersion, now, until, b.MaxLocations, session.OverflowLocation, b.MaxActive, b.MaxActiveAtLocation)
 	for _, c := range b.Changes {
 		exempt := "0"
 		if b.Exempt[c.Location] {

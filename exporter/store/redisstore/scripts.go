@@ -47,11 +47,18 @@ end
 `
 
 // applyScript applies a batch. ARGV: schema, now, tombstone until, max locations,
-// overflow label, then per change: action, uuid, location, stations, exempt (1/0).
+// overflow label, max active sessions, max active sessions at a location, then per
+// change: action, uuid, location, stations, exempt (1/0).
 // It returns per change: result, label, folded (1/0), and for a session the
 // started, stations and location of that session.
 var applyScript = redis.NewScript(scriptPrelude + `
 local now, untilT, maxLocs, overflow = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local maxActive, maxAtLoc = tonumber(ARGV[6]), tonumber(ARGV[7])
+
+local function full(loc)
+  return (maxActive > 0 and redis.call('HLEN', kSessions) >= maxActive) or
+    (maxAtLoc > 0 and tonumber(redis.call('HGET', kActive, loc) or '0') >= maxAtLoc)
+end
 
 local function label(loc, exempt)
   if redis.call('HEXISTS', kLast, loc) == 1 or maxLocs <= 0 or exempt == '1' then
@@ -82,6 +89,9 @@ local function create(uuid, loc, stations)
   if redis.call('HEXISTS', kTombs, uuid) == 1 then
     return {'late'}
   end
+  if full(loc) then
+    return {'limited'}
+  end
   redis.call('HSET', kSessions, uuid, now .. ' ' .. stations .. ' ' .. loc)
   redis.call('ZADD', kStarted, tonumber(now), uuid)
   redis.call('HINCRBY', kActive, loc, 1)
@@ -101,7 +111,7 @@ local function delete(uuid)
 end
 
 local out = {}
-for i = 6, #ARGV, 5 do
+for i = 8, #ARGV, 5 do
   local action, uuid, loc, stations, exempt = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
   local lbl, folded = label(loc, exempt)
   touch(lbl)
