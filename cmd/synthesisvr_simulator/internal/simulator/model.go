@@ -24,6 +24,8 @@ type Model struct {
 	// tombstones maps a deleted uuid to when the exporter forgets it.
 	tombstones map[string]time.Time
 	locations  map[string]bool
+	// plans are the sessions' schedules as SynthesisVR knows them, for its API.
+	plans map[string]*planned
 }
 
 type modelSession struct {
@@ -36,13 +38,15 @@ type modelSession struct {
 
 // NewModel returns an empty model.
 func NewModel() *Model {
-	return &Model{sessions: map[string]*modelSession{}, tombstones: map[string]time.Time{}, locations: map[string]bool{}}
+	return &Model{sessions: map[string]*modelSession{}, tombstones: map[string]time.Time{},
+		locations: map[string]bool{}, plans: map[string]*planned{}}
 }
 
 // Applied records events the exporter answered 200 for, at time at.
 func (m *Model) Applied(evs []Event, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.planEvents(evs, at, false)
 	for _, e := range evs {
 		m.locations[e.Location] = true
 		switch e.Action {
@@ -72,6 +76,7 @@ func (m *Model) create(e Event, at time.Time) {
 func (m *Model) Failed(evs []Event, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.planEvents(evs, at, true)
 	for _, e := range evs {
 		m.locations[e.Location] = true
 		s, ok := m.sessions[e.UUID]
