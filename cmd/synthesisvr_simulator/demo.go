@@ -13,7 +13,10 @@ import (
 )
 
 // demoEdges are the rough edges of a demo: rare, as at a real venue, but there.
-var demoEdges = simulator.Edges{Batch: 0.1, Duplicate: 0.02, MissingDelete: 0.01, DeleteFirst: 0.01}
+// Bookings, cancellations, extensions and missed webhooks shape the schedules the
+// fake API serves (--api).
+var demoEdges = simulator.Edges{Batch: 0.1, Duplicate: 0.02, MissingDelete: 0.01, DeleteFirst: 0.01,
+	Booking: 0.2, Cancel: 0.05, Extend: 0.05, MissedWebhook: 0.01}
 
 // venueNames title the demo's locations; more locations are numbered.
 var venueNames = []string{"Downtown", "Riverside Mall", "Airport", "Old Town", "Harbour", "University", "Stadium", "North Park"}
@@ -34,6 +37,8 @@ type demoFlags struct {
 	status     time.Duration
 	seed       uint64
 	edges      *simulator.Edges
+	api        bool
+	apiFlags   *apiFlags
 }
 
 func addDemo(app *kingpin.Application, t *targetFlags) registered {
@@ -56,9 +61,14 @@ func addDemo(app *kingpin.Application, t *targetFlags) registered {
 	cmd.Flag("status-interval", "How often to log progress.").Default("30s").DurationVar(&f.status)
 	addSeedFlag(cmd, &f.seed)
 	f.edges = addEdgeFlags(cmd, demoEdges)
+	cmd.Flag("api", "Also serve a fake SynthesisVR sessions API with the demo's sessions, and print the exporter's config for it.").BoolVar(&f.api)
+	f.apiFlags = addAPIFlags(cmd, "api.listen-address", "127.0.0.1:0")
 	return registered{clause: cmd, prepare: func() (command, error) {
 		o, err := f.options(t)
 		if err != nil {
+			return nil, err
+		}
+		if err := f.apiFlags.edges.Validate(); err != nil {
 			return nil, err
 		}
 		return func(ctx context.Context, env *runEnv) int { return runDemo(ctx, env, o, f, t.metrics()) }, nil
@@ -162,6 +172,17 @@ func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoF
 			env.logger.Error("Reading the exporter's metrics before the demo failed", "err", err)
 			return 1
 		}
+	}
+	if f.api {
+		actx, stop := context.WithCancel(ctx)
+		_, wait, err := startAPI(actx, env, f.apiFlags, o.Model, venueKeys(o.Venues), o.Seed)
+		if err != nil {
+			stop()
+			env.logger.Error("Starting the fake API failed", "err", err)
+			return 1
+		}
+		defer wait()
+		defer stop()
 	}
 	names := make([]string, len(o.Venues))
 	for i, v := range o.Venues {

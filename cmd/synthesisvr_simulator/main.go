@@ -36,6 +36,13 @@ type runEnv struct {
 // run is the whole program; it returns the exit code: 0 done, 1 a failure, a
 // difference found by a check or a missed benchmark target, 2 a bad command line.
 func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdout, stderr)
+}
+
+// runContext is run until ctx ends, for tests.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := kingpin.New(name, "Posts SynthesisVR session webhooks to a synthesisvr_exporter: a demo venue chain, load, a correctness check under load, and the benchmark.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
@@ -46,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logCfg := &promslog.Config{}
 	promslogflag.AddFlags(app, logCfg)
 	target := addTargetFlags(app)
-	commands := []registered{addDemo(app, target), addLoad(app, target), addCheck(app, target), addBench(app), addCeiling(app)}
+	commands := []registered{addDemo(app, target), addLoad(app, target), addCheck(app, target), addBench(app), addCeiling(app), addAPI(app)}
 	chosen, err := app.Parse(args)
 	if terminated {
 		return 0
@@ -57,8 +64,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logCfg.Writer = stderr
 	env := &runEnv{stdout: stdout, stderr: stderr, logger: promslog.New(logCfg)}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	for _, c := range commands {
 		if c.clause.FullCommand() == chosen {
 			cmd, err := c.prepare()

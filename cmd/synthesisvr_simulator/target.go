@@ -79,8 +79,12 @@ func addEdgeFlags(cmd *kingpin.CmdClause, def simulator.Edges) *simulator.Edges 
 	f := func(v float64) string { return fmt.Sprintf("%g", v) }
 	cmd.Flag("edges.batch", "Share of POSTs that carry several events (2 to 5).").Default(f(def.Batch)).Float64Var(&e.Batch)
 	cmd.Flag("edges.duplicate", "Share of events delivered twice.").Default(f(def.Duplicate)).Float64Var(&e.Duplicate)
-	cmd.Flag("edges.missing-delete", "Share of sessions whose delete never comes (they stay active until the exporter's --session.max-age).").Default(f(def.MissingDelete)).Float64Var(&e.MissingDelete)
+	cmd.Flag("edges.missing-delete", "Share of sessions whose delete never comes: their time runs out (without the API they stay active until the exporter's --session.max-age).").Default(f(def.MissingDelete)).Float64Var(&e.MissingDelete)
 	cmd.Flag("edges.delete-first", "Share of sessions whose delete arrives before their create (they never start).").Default(f(def.DeleteFirst)).Float64Var(&e.DeleteFirst)
+	cmd.Flag("edges.booking", "With a schedule (demo, --api): share of sessions booked ahead, their create sent hours before their start; the others are walk-ins.").Default(f(def.Booking)).Float64Var(&e.Booking)
+	cmd.Flag("edges.cancel", "With a schedule (demo): share of bookings deleted before their start.").Default(f(def.Cancel)).Float64Var(&e.Cancel)
+	cmd.Flag("edges.extend", "With a schedule (demo, --api): share of sessions extended while they play (the API's end moves later).").Default(f(def.Extend)).Float64Var(&e.Extend)
+	cmd.Flag("edges.missed-webhook", "With a schedule (demo, --api): share of sessions the API lists whose webhooks never reach the exporter.").Default(f(def.MissedWebhook)).Float64Var(&e.MissedWebhook)
 	return e
 }
 

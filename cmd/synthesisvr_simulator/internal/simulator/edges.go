@@ -33,7 +33,9 @@ type Edges struct {
 
 // AllEdges turns every rough edge on, at rates that make each one frequent in a
 // short run.
-var AllEdges = Edges{Batch: 0.2, Duplicate: 0.05, MissingDelete: 0.05, DeleteFirst: 0.05}
+// The schedule's edges are drawn only by a stream with a schedule (check --api).
+var AllEdges = Edges{Batch: 0.2, Duplicate: 0.05, MissingDelete: 0.05, DeleteFirst: 0.05,
+	Booking: 0.3, Extend: 0.1, MissedWebhook: 0.05}
 
 // Validate reports a rate outside 0..1.
 func (e Edges) Validate() error {
