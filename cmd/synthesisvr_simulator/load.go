@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -184,10 +186,11 @@ func apiSummary(want map[string]simulator.APIExpected) string {
 	}
 	r := func(x simulator.Range) string {
 		if x.Min == x.Max {
-			return fmt.Sprintf("%g", x.Min)
+			return strconv.FormatFloat(x.Min, 'f', -1, 64)
 		}
-		return fmt.Sprintf("%g-%g", x.Min, x.Max)
+		return strconv.FormatFloat(x.Min, 'f', -1, 64) + "-" + strconv.FormatFloat(x.Max, 'f', -1, 64)
 	}
+	t.Revenue = simulator.Range{Min: math.Round(t.Revenue.Min*100) / 100, Max: math.Round(t.Revenue.Max*100) / 100}
 	return fmt.Sprintf("with the API: playing %s, booked %s; started %s, finished %s, deleted %s, cancelled %s, reconciled %s; revenue %s\n",
 		r(t.Playing), r(t.Booked), r(t.Started), r(t.Finished), r(t.Deleted), r(t.Cancelled), r(t.Reconciled), r(t.Revenue))
 }
