@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
