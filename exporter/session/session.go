@@ -24,12 +24,25 @@ const (
 	ResultIgnored   = "ignored"   // an action the exporter does not know
 	ResultExpired   = "expired"   // an active session older than the maximum age
 	ResultLimited   = "limited"   // a create of a new session past a limit of its batch
+	// Results of the schedule transitions (schedule.go).
+	ResultScheduled  = "scheduled"  // a lookup or poll gave a known session its schedule
+	ResultStarted    = "started"    // a booked session's play began
+	ResultFinished   = "finished"   // a session's scheduled end passed without a delete
+	ResultGaveUp     = "gave_up"    // a session's lookup gave up: it stays active as without a key
+	ResultRetry      = "retry"      // a session's lookup failed and is tried again later
+	ResultReconciled = "reconciled" // a poll took in a session no webhook brought
+	ResultUnknown    = "unknown"    // a lookup's session is no longer active
 )
 
 // Reasons a session ends.
 const (
 	ReasonDeleted = "deleted"
 	ReasonExpired = "expired"
+	// ReasonFinished: the session's scheduled end passed and no delete came.
+	ReasonFinished = "finished"
+	// ReasonCancelled: a delete came before a booked session's start. A cancelled
+	// booking never started, so it is not counted among the ended sessions.
+	ReasonCancelled = "cancelled"
 )
 
 // OverflowLocation is the label that new locations fold into past the limit.
@@ -45,14 +58,32 @@ type Change struct {
 	Action   string
 	Location string
 	Stations int
+	// NeedsLookup marks a create for a location with an API key: its session waits
+	// for its schedule (see Session.Lookup) before its start is counted.
+	NeedsLookup bool
 }
 
-// Session is an active session.
+// Session is an active session: booked, playing, or without a known schedule.
 type Session struct {
 	UUID     string
 	Location string
 	Stations int
-	Started  time.Time
+	// Started is when the exporter took the session in (its create, or the poll
+	// that found it); stores key sessions by it.
+	Started time.Time
+	// Schedule is the session's time and details from the sessions API; zero
+	// when not known.
+	Schedule Schedule
+	// Phase is PhaseBooked, PhasePlaying, or "" for a session without a known
+	// schedule, which counts as active as it does without an API key.
+	Phase string
+	// Waiting reports that the session's start counters (started, revenue,
+	// experience) are not counted yet: they wait for its play to begin or its
+	// lookup to give up, so that a booking never counts as started and no session
+	// is counted twice.
+	Waiting bool
+	// Lookup is the state of the session's lookup in the sessions API.
+	Lookup Lookup
 }
 
 // Outcome is what applying a change, or an expiry, did.
@@ -66,6 +97,12 @@ type Outcome struct {
 	Ended time.Time
 	// Folded reports that the change's location was folded into OverflowLocation.
 	Folded bool
+	// Started reports that this transition counts the session's start (started,
+	// revenue, experience); it is set exactly once per session.
+	Started bool
+	// Reason says, for a session this transition ended, why: ReasonDeleted,
+	// ReasonExpired, ReasonFinished or ReasonCancelled; "" otherwise.
+	Reason string
 }
 
 // Duration is how long an ended session lasted; never negative, also when the
@@ -74,7 +111,7 @@ func (o Outcome) Duration() time.Duration {
 	if o.Ended.IsZero() {
 		return 0
 	}
-	return max(o.Ended.Sub(o.Session.Started), 0)
+	return max(o.Ended.Sub(o.Session.PlayStart()), 0)
 }
 
 // ExpiryChunk bounds the sessions (and, apart, the tombstones) one expiry step
@@ -94,8 +131,9 @@ type Expiry struct {
 
 // LocationStats is the state of one location.
 type LocationStats struct {
-	Active    int       // active sessions
+	Active    int       // active sessions: playing, or without a known schedule
 	Stations  int       // stations in active sessions
+	Booked    int       // sessions whose scheduled start is still ahead
 	LastEvent time.Time // receipt of the newest event, zero if none
 }
 

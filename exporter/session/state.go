@@ -102,8 +102,9 @@ func (s *State) create(b Batch, o *Outcome, l *LocationStats) {
 	c := o.Change
 	if old, ok := s.sessions[c.UUID]; ok {
 		// The newest stations value wins; the session keeps its first location.
-		s.adjust(old.Location, 0, c.Stations-old.Stations)
+		s.count(old, -1)
 		old.Stations = c.Stations
+		s.count(old, 1)
 		s.putSession(old)
 		o.Result, o.Session = ResultDuplicate, old
 		return
@@ -117,10 +118,16 @@ func (s *State) create(b Batch, o *Outcome, l *LocationStats) {
 		return
 	}
 	sess := Session{UUID: c.UUID, Location: c.Location, Stations: c.Stations, Started: b.Now}
+	if c.NeedsLookup {
+		// Active as without a key until its schedule is known; its start is
+		// counted when its play begins or its lookup gives up.
+		sess.Waiting = true
+		sess.Lookup = Lookup{Needed: true, NextTry: b.Now}
+	}
 	s.putSession(sess)
 	l.Active++
 	l.Stations += sess.Stations
-	o.Result, o.Session = ResultApplied, sess
+	o.Result, o.Session, o.Started = ResultApplied, sess, !c.NeedsLookup
 }
 
 func (s *State) delete(o *Outcome, now time.Time) {
@@ -133,6 +140,14 @@ func (s *State) delete(o *Outcome, now time.Time) {
 	}
 	s.end(sess)
 	o.Result, o.Session, o.Ended = ResultApplied, sess, now
+	o.Reason = ReasonDeleted
+	if sess.Phase == PhaseBooked {
+		o.Reason = ReasonCancelled
+	} else {
+		// A session ended before its lookup answered is counted as started
+		// now, so that every ended session was counted as started once.
+		o.Started = sess.Waiting
+	}
 }
 
 // Expire ends at most limit sessions started before now-maxAge and forgets at most
@@ -143,7 +158,8 @@ func (s *State) Expire(now time.Time, maxAge time.Duration, limit int) Expiry {
 	var x Expiry
 	cutoff := now.Add(-maxAge)
 	for _, sess := range s.sessions {
-		if !sess.Started.Before(cutoff) {
+		// A session with a known schedule ends at its end (Advance), not by age.
+		if sess.Phase != "" || !sess.Started.Before(cutoff) {
 			continue
 		}
 		if limit > 0 && len(x.Ended) == limit {
@@ -155,6 +171,8 @@ func (s *State) Expire(now time.Time, maxAge time.Duration, limit int) Expiry {
 			Result:  ResultExpired,
 			Session: sess,
 			Ended:   now,
+			Reason:  ReasonExpired,
+			Started: sess.Waiting,
 		})
 	}
 	for _, o := range x.Ended {
@@ -200,7 +218,18 @@ func (s *State) Locations() map[string]LocationStats {
 func (s *State) end(sess Session) {
 	s.markSession(sess.UUID)
 	delete(s.sessions, sess.UUID)
-	s.adjust(sess.Location, -1, -sess.Stations)
+	s.count(sess, -1)
+}
+
+// count adds (sign 1) or removes (sign -1) sess to its location's gauges as its
+// phase says: a booking is booked, any other session active with its stations.
+func (s *State) count(sess Session, sign int) {
+	if sess.Phase == PhaseBooked {
+		s.location(sess.Location).Booked += sign
+		s.markLocation(sess.Location)
+		return
+	}
+	s.adjust(sess.Location, sign, sign*sess.Stations)
 }
 
 func (s *State) adjust(loc string, sessions, stations int) {
@@ -303,6 +332,10 @@ func (s *State) Location(name string) (LocationStats, bool) {
 func (s *State) Restore(sess Session) {
 	s.sessions[sess.UUID] = sess
 	l := s.location(sess.Location)
+	if sess.Phase == PhaseBooked {
+		l.Booked++
+		return
+	}
 	l.Active++
 	l.Stations += sess.Stations
 }

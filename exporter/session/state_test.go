@@ -49,6 +49,7 @@ func TestOutcomeDetails(t *testing.T) {
 				Result:  session.ResultApplied,
 				Session: session.Session{UUID: "u", Location: "A", Stations: 3, Started: base},
 				Ended:   base.Add(42 * time.Minute),
+				Reason:  session.ReasonDeleted,
 			},
 		},
 		"duplicate reports the session with its newest stations": {
@@ -71,6 +72,7 @@ func TestOutcomeDetails(t *testing.T) {
 				Result:  session.ResultApplied,
 				Session: session.Session{UUID: "b", Location: session.OverflowLocation, Stations: 2, Started: base},
 				Folded:  true,
+				Started: true,
 			},
 		},
 	}

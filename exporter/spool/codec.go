@@ -32,6 +32,8 @@ type change struct {
 	Action   string `json:"action"`
 	Location string `json:"location"`
 	Stations int    `json:"stations"`
+	// NeedsLookup is left out by older files, whose batches had no API keys.
+	NeedsLookup bool `json:"needs_lookup,omitempty"`
 }
 
 func put(tx *bolt.Tx, b session.Batch) error {
@@ -47,7 +49,7 @@ func put(tx *bolt.Tx, b session.Batch) error {
 		MaxActive: b.MaxActive, MaxActiveAtLocation: b.MaxActiveAtLocation}
 	seen := map[string]bool{}
 	for i, c := range b.Changes {
-		r.Changes[i] = change{UUID: c.UUID, Action: c.Action, Location: c.Location, Stations: c.Stations}
+		r.Changes[i] = change{UUID: c.UUID, Action: c.Action, Location: c.Location, Stations: c.Stations, NeedsLookup: c.NeedsLookup}
 		// Only the exemptions this batch can use, not the whole configuration.
 		if b.Exempt[c.Location] && !seen[c.Location] {
 			seen[c.Location] = true
@@ -69,7 +71,7 @@ func decode(v []byte) (session.Batch, error) {
 	b := session.Batch{Now: time.Unix(0, r.Received), MaxLocations: r.MaxLocations, Changes: make([]session.Change, len(r.Changes)),
 		MaxActive: r.MaxActive, MaxActiveAtLocation: r.MaxActiveAtLocation}
 	for i, c := range r.Changes {
-		b.Changes[i] = session.Change{UUID: c.UUID, Action: c.Action, Location: c.Location, Stations: c.Stations}
+		b.Changes[i] = session.Change{UUID: c.UUID, Action: c.Action, Location: c.Location, Stations: c.Stations, NeedsLookup: c.NeedsLookup}
 	}
 	if len(r.Exempt) > 0 {
 		b.Exempt = make(map[string]bool, len(r.Exempt))

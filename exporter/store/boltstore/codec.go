@@ -28,8 +28,14 @@ func bucketNames() []string {
 
 // schemaVersion changes when the file's layout does; older files are refused
 // rather than misread. Version 1 (development builds only) keyed sessions and
-// tombstones by uuid alone.
-const schemaVersion = "2"
+// tombstones by uuid alone. Version 3 adds a session's schedule, phase and lookup
+// to its record; a version 2 file is migrated at open by rewriting the version
+// alone, since its records read as what they were: sessions without a schedule,
+// their start counted.
+const schemaVersion = "3"
+
+// migratable are the older versions that open as the current one.
+var migratable = map[string]bool{"2": true}
 
 // Sessions are keyed by their start and tombstones by their end of life, each
 // followed by the uuid: new records go to the end of their bucket, and those that
@@ -51,6 +57,59 @@ func splitKey(k []byte) (time.Time, string, error) {
 type storedSession struct {
 	Location string `json:"location"`
 	Stations int    `json:"stations"`
+	// Since version 3; absent for a session without a schedule or lookup.
+	Phase    string          `json:"phase,omitempty"`
+	Waiting  bool            `json:"waiting,omitempty"`
+	Schedule *storedSchedule `json:"schedule,omitempty"`
+	Lookup   *storedLookup   `json:"lookup,omitempty"`
+}
+
+// storedSchedule is a session.Schedule, its times in unix nanoseconds.
+type storedSchedule struct {
+	Start      int64   `json:"start"`
+	End        int64   `json:"end"`
+	Experience string  `json:"experience,omitempty"`
+	Cost       float64 `json:"cost,omitempty"`
+	Stations   int     `json:"stations,omitempty"`
+}
+
+// storedLookup is a session.Lookup, its time in unix nanoseconds.
+type storedLookup struct {
+	Needed   bool  `json:"needed,omitempty"`
+	Attempts int   `json:"attempts,omitempty"`
+	NextTry  int64 `json:"next_try,omitempty"`
+	GaveUp   bool  `json:"gave_up,omitempty"`
+}
+
+func encodeSession(sess session.Session) storedSession {
+	r := storedSession{Location: sess.Location, Stations: sess.Stations, Phase: sess.Phase, Waiting: sess.Waiting}
+	if sc := sess.Schedule; sc.Known() {
+		r.Schedule = &storedSchedule{Start: sc.Start.UnixNano(), End: sc.End.UnixNano(),
+			Experience: sc.Experience, Cost: sc.Cost, Stations: sc.Stations}
+	}
+	if l := sess.Lookup; l != (session.Lookup{}) {
+		r.Lookup = &storedLookup{Needed: l.Needed, Attempts: l.Attempts, GaveUp: l.GaveUp}
+		if !l.NextTry.IsZero() {
+			r.Lookup.NextTry = l.NextTry.UnixNano()
+		}
+	}
+	return r
+}
+
+func (r storedSession) decode(uuid string, started time.Time) session.Session {
+	sess := session.Session{UUID: uuid, Location: r.Location, Stations: r.Stations, Started: started,
+		Phase: r.Phase, Waiting: r.Waiting}
+	if sc := r.Schedule; sc != nil {
+		sess.Schedule = session.Schedule{Start: time.Unix(0, sc.Start), End: time.Unix(0, sc.End),
+			Experience: sc.Experience, Cost: sc.Cost, Stations: sc.Stations}
+	}
+	if l := r.Lookup; l != nil {
+		sess.Lookup = session.Lookup{Needed: l.Needed, Attempts: l.Attempts, GaveUp: l.GaveUp}
+		if l.NextTry != 0 {
+			sess.Lookup.NextTry = time.Unix(0, l.NextTry)
+		}
+	}
+	return sess
 }
 
 // rekey appends the records that move a record of bucket from old to key (nil:
@@ -90,7 +149,7 @@ func encodeDirty(st *session.State, d *session.Dirty) records {
 		var key, val []byte
 		if sess, ok := st.Session(uuid); ok {
 			key = timeKey(sess.Started, uuid)
-			val, _ = json.Marshal(storedSession{Location: sess.Location, Stations: sess.Stations})
+			val, _ = json.Marshal(encodeSession(sess))
 		}
 		recs = recs.rekey(bucketSessions, oldKey(started, uuid), key, val)
 	}
@@ -159,7 +218,7 @@ func load(db *bolt.DB) (*session.State, error) {
 			if err := json.Unmarshal(v, &s); err != nil {
 				return fmt.Errorf("session %q: %w", uuid, err)
 			}
-			st.Restore(session.Session{UUID: uuid, Location: s.Location, Stations: s.Stations, Started: started})
+			st.Restore(s.decode(uuid, started))
 			return nil
 		})
 	})
@@ -176,7 +235,7 @@ func ensureSchema(tx *bolt.Tx) error {
 		return err
 	}
 	switch v := meta.Get(keyVersion); {
-	case v == nil:
+	case v == nil || migratable[string(v)]:
 		if err := meta.Put(keyVersion, []byte(schemaVersion)); err != nil {
 			return err
 		}

@@ -189,8 +189,9 @@ func applyOutcome(b session.Batch, c session.Change, r any) (session.Outcome, er
 		}
 	}
 	if c.Action == session.ActionDelete && o.Result == session.ResultApplied {
-		o.Ended = b.Now
+		o.Ended, o.Reason = b.Now, session.ReasonDeleted
 	}
+	o.Started = c.Action == session.ActionCreate && o.Result == session.ResultApplied
 	return o, nil
 }
 
@@ -235,6 +236,7 @@ func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration,
 			Result:  session.ResultExpired,
 			Session: sess,
 			Ended:   now,
+			Reason:  session.ReasonExpired,
 		})
 	}
 	sessions, _ := reply[1].(int64)
