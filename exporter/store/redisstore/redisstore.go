@@ -13,6 +13,10 @@
 //	<prefix>location_active      hash   location -> active sessions
 //	<prefix>location_stations    hash   location -> stations in them
 //	<prefix>location_last_event  hash   location -> newest event; its fields are the known locations
+//	<prefix>session_schedule     hash   uuid -> JSON: phase, schedule, lookup (sessions with an API key)
+//	<prefix>location_booked      hash   location -> booked sessions
+//	<prefix>sessions_due         zset   scheduled uuid scored by its next phase change (start or end)
+//	<prefix>lookups_due          zset   uuid scored by when its lookup is due
 //
 // Times are unix nanoseconds, so outcomes and gauges are exactly those of the
 // in-memory state machine.
@@ -38,8 +42,12 @@ import (
 const DefaultPrefix = "synthesisvr:"
 
 // schemaVersion changes when the layout of the keys does; a store refuses keys of
-// another version rather than misread them.
-const schemaVersion = "1"
+// another version rather than misread them. Version 2 added the keys of
+// schedules; keys of version 1 are read as they are and marked 2 at the first write.
+const schemaVersion = "2"
+
+// migratableSchema is the older version that opens as the current one.
+const migratableSchema = "1"
 
 // ErrClosed is returned by a store that was closed.
 var ErrClosed = errors.New("redis store is closed")
@@ -48,18 +56,23 @@ var ErrClosed = errors.New("redis store is closed")
 var keyNames = []string{
 	"schema", "sessions", "sessions_by_start", "tombstones", "tombstones_by_until",
 	"location_active", "location_stations", "location_last_event",
+	"session_schedule", "location_booked", "sessions_due", "lookups_due",
 }
 
 // Indexes into Store.keys.
 const (
 	keySchema = iota
+	keySessions
 	_
-	_
-	_
+	keyTombs
 	_
 	keyActive
 	keyStations
 	keyLast
+	keyExtra
+	keyBooked
+	keyDue
+	keyLookups
 )
 
 // Store implements the session.Store interface on Redis.
@@ -148,14 +161,18 @@ func (s *Store) Apply(ctx context.Context, b session.Batch) ([]session.Outcome, 
 		return nil, err
 	}
 	until, _ := encodeTime(b.Now.Add(session.TombstoneTTL))
-	args := make([]any, 0, 7+5*len(b.Changes))
+	args := make([]any, 0, 7+6*len(b.Changes))
 	args = append(args, schemaVersion, now, until, b.MaxLocations, session.OverflowLocation, b.MaxActive, b.MaxActiveAtLocation)
 	for _, c := range b.Changes {
 		exempt := "0"
 		if b.Exempt[c.Location] {
 			exempt = "1"
 		}
-		args = append(args, c.Action, c.UUID, c.Location, c.Stations, exempt)
+		lookup := "0"
+		if c.NeedsLookup {
+			lookup = "1"
+		}
+		args = append(args, c.Action, c.UUID, c.Location, c.Stations, exempt, lookup)
 	}
 	reply, err := applyScript.Run(ctx, s.client, s.keys, args...).Slice()
 	if err != nil {
@@ -175,23 +192,30 @@ func (s *Store) Apply(ctx context.Context, b session.Batch) ([]session.Outcome, 
 }
 
 // applyOutcome decodes one change's result: {result, label, folded[, started,
-// stations, location]}.
+// stations, location, extra]}.
 func applyOutcome(b session.Batch, c session.Change, r any) (session.Outcome, error) {
 	f, err := strs(r)
-	if err != nil || (len(f) != 3 && len(f) != 6) {
+	if err != nil || (len(f) != 3 && len(f) != 7) {
 		return session.Outcome{}, fmt.Errorf("unexpected reply %v", r)
 	}
 	o := session.Outcome{Change: c, Result: f[0], Folded: f[2] == "1"}
 	o.Change.Location = f[1]
-	if len(f) == 6 {
-		if o.Session, err = decodeSession(c.UUID, f[3], f[4], f[5]); err != nil {
+	if len(f) == 7 {
+		if o.Session, err = decodeSession(c.UUID, f[3], f[4], f[5], f[6]); err != nil {
 			return o, err
 		}
 	}
 	if c.Action == session.ActionDelete && o.Result == session.ResultApplied {
 		o.Ended, o.Reason = b.Now, session.ReasonDeleted
+		if o.Session.Phase == session.PhaseBooked {
+			o.Reason = session.ReasonCancelled
+		} else {
+			o.Started = o.Session.Waiting
+		}
 	}
-	o.Started = c.Action == session.ActionCreate && o.Result == session.ResultApplied
+	if c.Action == session.ActionCreate && o.Result == session.ResultApplied {
+		o.Started = !c.NeedsLookup
+	}
 	return o, nil
 }
 
@@ -224,10 +248,10 @@ func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration,
 	ended, _ := reply[0].([]any)
 	for _, e := range ended {
 		f, err := strs(e)
-		if err != nil || len(f) != 4 {
+		if err != nil || len(f) != 5 {
 			return x, fmt.Errorf("redis expire script: unexpected session %v", e)
 		}
-		sess, err := decodeSession(f[0], f[1], f[2], f[3])
+		sess, err := decodeSession(f[0], f[1], f[2], f[3], f[4])
 		if err != nil {
 			return x, fmt.Errorf("redis expire script: %w", err)
 		}
@@ -237,6 +261,7 @@ func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration,
 			Session: sess,
 			Ended:   now,
 			Reason:  session.ReasonExpired,
+			Started: sess.Waiting,
 		})
 	}
 	sessions, _ := reply[1].(int64)
@@ -258,11 +283,12 @@ func (s *Store) Locations(ctx context.Context) (map[string]session.LocationStats
 	if err := s.Generation(ctx); err != nil {
 		return nil, fmt.Errorf("redis read locations: %w", err)
 	}
-	var last, active, stations *redis.MapStringStringCmd
+	var last, active, stations, booked *redis.MapStringStringCmd
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		last = p.HGetAll(ctx, s.keys[keyLast])
 		active = p.HGetAll(ctx, s.keys[keyActive])
 		stations = p.HGetAll(ctx, s.keys[keyStations])
+		booked = p.HGetAll(ctx, s.keys[keyBooked])
 		return nil
 	})
 	if err != nil {
@@ -276,7 +302,8 @@ func (s *Store) Locations(ctx context.Context) (map[string]session.LocationStats
 		}
 		a, _ := strconv.Atoi(active.Val()[name])
 		st, _ := strconv.Atoi(stations.Val()[name])
-		out[name] = session.LocationStats{Active: a, Stations: st, LastEvent: t}
+		bk, _ := strconv.Atoi(booked.Val()[name])
+		out[name] = session.LocationStats{Active: a, Stations: st, Booked: bk, LastEvent: t}
 	}
 	return out, nil
 }
@@ -293,7 +320,7 @@ func (s *Store) Ping(ctx context.Context) error {
 		return nil
 	case err != nil:
 		return fmt.Errorf("redis: %w", err)
-	case v != schemaVersion:
+	case v != schemaVersion && v != migratableSchema:
 		return fmt.Errorf("redis keys %s* have schema %s, this exporter writes %s: use another --storage.redis.prefix, or the exporter version that wrote them", strings.TrimSuffix(s.keys[keySchema], keyNames[keySchema]), v, schemaVersion)
 	}
 	return s.Generation(ctx)
@@ -322,7 +349,7 @@ func (s *Store) Close() error {
 	return s.client.Close()
 }
 
-func decodeSession(uuid, started, stations, loc string) (session.Session, error) {
+func decodeSession(uuid, started, stations, loc, extra string) (session.Session, error) {
 	t, err := decodeTime(started)
 	if err != nil {
 		return session.Session{}, fmt.Errorf("session %q: %w", uuid, err)
@@ -331,7 +358,11 @@ func decodeSession(uuid, started, stations, loc string) (session.Session, error)
 	if err != nil {
 		return session.Session{}, fmt.Errorf("session %q: stations: %w", uuid, err)
 	}
-	return session.Session{UUID: uuid, Location: loc, Stations: n, Started: t}, nil
+	sess := session.Session{UUID: uuid, Location: loc, Stations: n, Started: t}
+	if err := decodeExtra(&sess, extra); err != nil {
+		return session.Session{}, fmt.Errorf("session %q: %w", uuid, err)
+	}
+	return sess, nil
 }
 
 // encodeTime writes t as 19 zero-padded digits of unix nanoseconds, so that the
@@ -348,6 +379,9 @@ func decodeTime(s string) (time.Time, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("time %q: %w", s, err)
+	}
+	if n == 0 {
+		return time.Time{}, nil // a location known from a poll, without an event
 	}
 	return time.Unix(0, n), nil
 }

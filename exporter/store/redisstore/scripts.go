@@ -14,15 +14,20 @@ import "github.com/redis/go-redis/v9"
 // exactly.
 //
 // A session is stored as "<started> <stations> <location>": the location comes
-// last, so it may hold any byte.
+// last, so it may hold any byte. What a session with an API key has besides (its
+// phase, whether its start is counted, its schedule and lookup) is a JSON object in
+// session_schedule, absent for a session without: so keys of schema 1 read as
+// what they were, sessions without a schedule whose start was counted.
 
 // scriptPrelude declares the keys and helpers both writing scripts use.
 const scriptPrelude = `
 local kSchema, kSessions, kStarted, kTombs, kTombUntil, kActive, kStations, kLast =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local kExtra, kBooked, kDue, kLookups = KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 
 local schema = redis.call('GET', kSchema)
-if not schema then
+if (not schema) or schema == '1' then
+  -- Schema 1 differs only by lacking the keys of schedules: it is read as is.
   redis.call('SET', kSchema, ARGV[1])
 elseif schema ~= ARGV[1] then
   return redis.error_reply('SCHEMA keys under this prefix have schema ' .. schema ..
@@ -33,11 +38,31 @@ local function parse(v)
   return string.match(v, '^(%d+) (%-?%d+) (.*)$')
 end
 
+-- phaseOf returns a session's extra JSON ('' when none) and its phase.
+local function phaseOf(uuid)
+  local x = redis.call('HGET', kExtra, uuid)
+  if not x then
+    return '', ''
+  end
+  return x, cjson.decode(x)['phase'] or ''
+end
+
 local function endSession(uuid, stations, loc)
+  local x, phase = phaseOf(uuid)
   redis.call('HDEL', kSessions, uuid)
   redis.call('ZREM', kStarted, uuid)
-  redis.call('HINCRBY', kActive, loc, -1)
-  redis.call('HINCRBY', kStations, loc, 0 - tonumber(stations)) -- never -0, which HINCRBY refuses
+  if x ~= '' then
+    redis.call('HDEL', kExtra, uuid)
+    redis.call('ZREM', kDue, uuid)
+    redis.call('ZREM', kLookups, uuid)
+  end
+  if phase == 'booked' then
+    redis.call('HINCRBY', kBooked, loc, -1)
+  else
+    redis.call('HINCRBY', kActive, loc, -1)
+    redis.call('HINCRBY', kStations, loc, 0 - tonumber(stations)) -- never -0, which HINCRBY refuses
+  end
+  return x
 end
 
 local function tombstone(uuid, untilT)
@@ -48,9 +73,9 @@ end
 
 // applyScript applies a batch. ARGV: schema, now, tombstone until, max locations,
 // overflow label, max active sessions, max active sessions at a location, then per
-// change: action, uuid, location, stations, exempt (1/0).
+// change: action, uuid, location, stations, exempt (1/0), needs lookup (1/0).
 // It returns per change: result, label, folded (1/0), and for a session the
-// started, stations and location of that session.
+// started, stations, location and extra JSON (” when none) of that session.
 var applyScript = redis.NewScript(scriptPrelude + `
 local now, untilT, maxLocs, overflow = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local maxActive, maxAtLoc = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -77,14 +102,17 @@ local function touch(loc)
   end
 end
 
-local function create(uuid, loc, stations)
+local function create(uuid, loc, stations, needsLookup)
   local v = redis.call('HGET', kSessions, uuid)
   if v then
     -- The newest stations value wins; the session keeps its first location.
     local started, old, sloc = parse(v)
-    redis.call('HINCRBY', kStations, sloc, tonumber(stations) - tonumber(old))
+    local x, phase = phaseOf(uuid)
+    if phase ~= 'booked' then -- a booking's stations are not in use yet
+      redis.call('HINCRBY', kStations, sloc, tonumber(stations) - tonumber(old))
+    end
     redis.call('HSET', kSessions, uuid, started .. ' ' .. stations .. ' ' .. sloc)
-    return {'duplicate', started, stations, sloc}
+    return {'duplicate', started, stations, sloc, x}
   end
   if redis.call('HEXISTS', kTombs, uuid) == 1 then
     return {'late'}
@@ -96,7 +124,13 @@ local function create(uuid, loc, stations)
   redis.call('ZADD', kStarted, tonumber(now), uuid)
   redis.call('HINCRBY', kActive, loc, 1)
   redis.call('HINCRBY', kStations, loc, stations)
-  return {'applied', now, stations, loc}
+  local x = ''
+  if needsLookup == '1' then
+    x = '{"waiting":true,"lookup":{"needed":true,"next_try":"' .. now .. '"}}'
+    redis.call('HSET', kExtra, uuid, x)
+    redis.call('ZADD', kLookups, tonumber(now), uuid)
+  end
+  return {'applied', now, stations, loc, x}
 end
 
 local function delete(uuid)
@@ -106,18 +140,18 @@ local function delete(uuid)
     return {'unmatched'}
   end
   local started, stations, sloc = parse(v)
-  endSession(uuid, stations, sloc)
-  return {'applied', started, stations, sloc}
+  local x = endSession(uuid, stations, sloc)
+  return {'applied', started, stations, sloc, x}
 end
 
 local out = {}
-for i = 8, #ARGV, 5 do
-  local action, uuid, loc, stations, exempt = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
+for i = 8, #ARGV, 6 do
+  local action, uuid, loc, stations, exempt, needsLookup = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], ARGV[i+5]
   local lbl, folded = label(loc, exempt)
   touch(lbl)
   local r
   if action == 'create' then
-    r = create(uuid, lbl, stations)
+    r = create(uuid, lbl, stations, needsLookup)
   elseif action == 'delete' then
     r = delete(uuid)
   else
@@ -133,7 +167,7 @@ return out
 // expireScript ends at most limit sessions started before the cutoff and forgets
 // at most limit tombstones that are past their time. ARGV: schema, cutoff, now,
 // tombstone until, limit. It returns the ended sessions as {uuid, started,
-// stations, location}, then how many sessions and tombstones it looked at (a full
+// stations, location, extra}, then how many sessions and tombstones it looked at (a full
 // page means there may be more), then how many tombstones it forgot.
 var expireScript = redis.NewScript(scriptPrelude + `
 local cutoff, now, untilT, limit = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
@@ -146,10 +180,15 @@ for _, uuid in ipairs(cands) do
     redis.call('ZREM', kStarted, uuid)
   else
     local started, stations, sloc = parse(v)
-    if started < cutoff then
-      endSession(uuid, stations, sloc)
+    local _, phase = phaseOf(uuid)
+    if phase ~= '' then
+      -- A scheduled session ends at its end (the change script took it out of
+      -- sessions_by_start; this is a guard).
+      redis.call('ZREM', kStarted, uuid)
+    elseif started < cutoff then
+      local x = endSession(uuid, stations, sloc)
       tombstone(uuid, untilT)
-      ended[#ended + 1] = {uuid, started, stations, sloc}
+      ended[#ended + 1] = {uuid, started, stations, sloc, x}
     end
   end
 end
@@ -165,4 +204,61 @@ for _, uuid in ipairs(tombs) do
   end
 end
 return {ended, #cands, #tombs, dropped}
+`)
+
+// changeScript writes what a schedule transition, computed by the exporter on the
+// records it read, changed, if those records are still as read: a compare and set
+// over several sessions, so two replicas never both apply (and count) the same
+// transition. ARGV: schema, the number of sessions n, then per session: uuid, the
+// read main record, extra and tombstone (” when absent), the new ones (” to
+// delete), and the new scores in sessions_by_start, sessions_due and lookups_due
+// (” to remove); then per location: name, and the deltas of its active sessions,
+// stations and bookings. It returns 'ok', or 'conflict' when a record changed.
+var changeScript = redis.NewScript(scriptPrelude + `
+local n = tonumber(ARGV[2])
+local function cur(key, uuid)
+  return redis.call('HGET', key, uuid) or ''
+end
+for i = 0, n - 1 do
+  local b = 3 + i * 10
+  local uuid = ARGV[b]
+  if cur(kSessions, uuid) ~= ARGV[b+1] or cur(kExtra, uuid) ~= ARGV[b+2] or cur(kTombs, uuid) ~= ARGV[b+3] then
+    return 'conflict'
+  end
+end
+local function put(key, uuid, v)
+  if v == '' then
+    redis.call('HDEL', key, uuid)
+  else
+    redis.call('HSET', key, uuid, v)
+  end
+end
+local function score(key, uuid, s)
+  if s == '' then
+    redis.call('ZREM', key, uuid)
+  else
+    redis.call('ZADD', key, tonumber(s), uuid)
+  end
+end
+for i = 0, n - 1 do
+  local b = 3 + i * 10
+  local uuid = ARGV[b]
+  put(kSessions, uuid, ARGV[b+4])
+  put(kExtra, uuid, ARGV[b+5])
+  put(kTombs, uuid, ARGV[b+6])
+  score(kTombUntil, uuid, ARGV[b+6])
+  score(kStarted, uuid, ARGV[b+7])
+  score(kDue, uuid, ARGV[b+8])
+  score(kLookups, uuid, ARGV[b+9])
+end
+for i = 3 + n * 10, #ARGV, 4 do
+  local loc = ARGV[i]
+  -- A location first seen by a poll is known from now on, without an event.
+  redis.call('HSETNX', kLast, loc, '0000000000000000000')
+  local da, ds, db = tonumber(ARGV[i+1]), tonumber(ARGV[i+2]), tonumber(ARGV[i+3])
+  if da ~= 0 then redis.call('HINCRBY', kActive, loc, da) end
+  if ds ~= 0 then redis.call('HINCRBY', kStations, loc, ds) end
+  if db ~= 0 then redis.call('HINCRBY', kBooked, loc, db) end
+end
+return 'ok'
 `)
