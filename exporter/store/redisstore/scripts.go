@@ -75,7 +75,7 @@ end
 // overflow label, max active sessions, max active sessions at a location, then per
 // change: action, uuid, location, stations, exempt (1/0), needs lookup (1/0).
 // It returns per change: result, label, folded (1/0), and for a session the
-// started, stations, location and extra JSON (” when none) of that session.
+// started, stations, location and extra JSON (empty when none) of that session.
 var applyScript = redis.NewScript(scriptPrelude + `
 local now, untilT, maxLocs, overflow = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local maxActive, maxAtLoc = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -210,9 +210,9 @@ return {ended, #cands, #tombs, dropped}
 // records it read, changed, if those records are still as read: a compare and set
 // over several sessions, so two replicas never both apply (and count) the same
 // transition. ARGV: schema, the number of sessions n, then per session: uuid, the
-// read main record, extra and tombstone (” when absent), the new ones (” to
+// read main record, extra and tombstone (empty when absent), the new ones (empty to
 // delete), and the new scores in sessions_by_start, sessions_due and lookups_due
-// (” to remove); then per location: name, and the deltas of its active sessions,
+// (empty to remove); then per location: name, and the deltas of its active sessions,
 // stations and bookings. It returns 'ok', or 'conflict' when a record changed.
 var changeScript = redis.NewScript(scriptPrelude + `
 local n = tonumber(ARGV[2])
