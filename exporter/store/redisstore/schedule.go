@@ -41,7 +41,7 @@ type extraLookup struct {
 	GaveUp   bool   `json:"gave_up,omitempty"`
 }
 
-// decodeExtra reads a session_schedule record (” when none) into sess.
+// decodeExtra reads a session_schedule record (empty when none) into sess.
 func decodeExtra(sess *session.Session, v string) error {
 	if v == "" {
 		return nil
@@ -72,7 +72,7 @@ func decodeExtra(sess *session.Session, v string) error {
 	return nil
 }
 
-// encodeExtra writes sess's session_schedule record; ” when it needs none.
+// encodeExtra writes sess's session_schedule record; empty when it needs none.
 func encodeExtra(sess session.Session) (string, error) {
 	x := extra{Phase: sess.Phase, Waiting: sess.Waiting}
 	if sc := sess.Schedule; sc.Known() {
@@ -136,7 +136,7 @@ func (s *Store) transition(ctx context.Context, uuids []string, f func(*session.
 	return fmt.Errorf("redis change script: the sessions kept changing under %d attempts", casRetries)
 }
 
-// records are the raw values of one session's keys, ” when absent.
+// records are the raw values of one session's keys, empty when absent.
 type records struct{ main, extra, tomb string }
 
 // read loads the sessions and tombstones of uuids into a new state.
