@@ -19,6 +19,9 @@ var (
 	stationsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "stations_active"),
 		"Stations in use by active sessions, by location.",
 		[]string{"location"}, nil)
+	bookedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "sessions_booked"),
+		"Sessions booked, by location: known from SynthesisVR's sessions API, their scheduled start still ahead (not counted as active).",
+		[]string{"location"}, nil)
 	lastEventDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "last_event_timestamp_seconds"),
 		"Unix time the newest event from this location was received.",
 		[]string{"location"}, nil)
@@ -76,7 +79,7 @@ func New(store LocationLister, metrics *Metrics, configured func() []Location, l
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{activeDesc, stationsDesc, lastEventDesc, openDesc, storeUpDesc} {
+	for _, d := range []*prometheus.Desc{activeDesc, stationsDesc, bookedDesc, lastEventDesc, openDesc, storeUpDesc} {
 		ch <- d
 	}
 }
@@ -116,6 +119,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for name, s := range locs {
 		ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(s.Active), name)
 		ch <- prometheus.MustNewConstMetric(stationsDesc, prometheus.GaugeValue, float64(s.Stations), name)
+		ch <- prometheus.MustNewConstMetric(bookedDesc, prometheus.GaugeValue, float64(s.Booked), name)
 		if !s.LastEvent.IsZero() {
 			ch <- prometheus.MustNewConstMetric(lastEventDesc, prometheus.GaugeValue, float64(s.LastEvent.UnixNano())/1e9, name)
 		}

@@ -53,7 +53,7 @@ func TestCollectorGauges(t *testing.T) {
 	}{
 		"locations from the store, configured ones at zero": {
 			store: fakeStore{locs: map[string]session.LocationStats{
-				"Kamen Test": {Active: 2, Stations: 5, LastEvent: last},
+				"Kamen Test": {Active: 2, Stations: 5, Booked: 3, LastEvent: last},
 				"Closed":     {LastEvent: last},
 			}},
 			// Uptown twice: a repeated series would fail the scrape.
@@ -73,6 +73,12 @@ synthesisvr_sessions_active{location="Closed"} 0
 synthesisvr_sessions_active{location="Kamen Test"} 2
 synthesisvr_sessions_active{location="Nohours"} 0
 synthesisvr_sessions_active{location="Uptown"} 0
+# HELP synthesisvr_sessions_booked Sessions booked, by location: known from SynthesisVR's sessions API, their scheduled start still ahead (not counted as active).
+# TYPE synthesisvr_sessions_booked gauge
+synthesisvr_sessions_booked{location="Closed"} 0
+synthesisvr_sessions_booked{location="Kamen Test"} 3
+synthesisvr_sessions_booked{location="Nohours"} 0
+synthesisvr_sessions_booked{location="Uptown"} 0
 # HELP synthesisvr_stations_active Stations in use by active sessions, by location.
 # TYPE synthesisvr_stations_active gauge
 synthesisvr_stations_active{location="Closed"} 0

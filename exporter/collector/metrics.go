@@ -33,7 +33,7 @@ var KnownCodes = []int{200, 202, 400, 404, 413, 503}
 // The label values pre-set to zero for every location.
 var (
 	actionLabels = []string{session.ActionCreate, session.ActionDelete, actionOther}
-	endLabels    = []string{session.ReasonDeleted, session.ReasonExpired}
+	endLabels    = []string{session.ReasonDeleted, session.ReasonExpired, session.ReasonFinished}
 	// resultLabels are the action/result pairs the state machine can produce.
 	resultLabels = [][2]string{
 		{session.ActionCreate, session.ResultApplied},
@@ -66,6 +66,8 @@ type Metrics struct {
 	rejected    *prometheus.CounterVec
 	storeErrors *prometheus.CounterVec
 	storeResets prometheus.Counter
+
+	schedule scheduleMetrics
 }
 
 // NewMetrics registers the counters on reg, with the rejection reasons given
@@ -125,6 +127,7 @@ func NewMetrics(reg prometheus.Registerer, reasons []string) *Metrics {
 	for _, op := range []string{OpApply, OpExpire, OpRead} {
 		m.storeErrors.WithLabelValues(op)
 	}
+	m.schedule = newScheduleMetrics(counter)
 	return m
 }
 
@@ -153,6 +156,7 @@ func (m *Metrics) InitLocation(loc string) {
 	}
 	m.duration.WithLabelValues(loc)
 	m.stationSeconds.WithLabelValues(loc)
+	m.schedule.initLocation(loc)
 }
 
 // Outcomes counts what the store did with a request's events or an expiry run.
@@ -168,10 +172,24 @@ func (m *Metrics) outcome(o session.Outcome) {
 	if o.Folded {
 		m.folded.Inc()
 	}
+	if o.Started {
+		m.start(o)
+	}
 	switch o.Result {
 	case session.ResultExpired:
 		m.end(o, session.ReasonExpired)
 		return
+	case session.ResultFinished:
+		m.end(o, session.ReasonFinished)
+		return
+	case session.ResultReconciled:
+		m.schedule.reconciled.WithLabelValues(loc).Inc()
+		return
+	}
+	if o.Change.Action == "" {
+		return // a schedule transition (a lookup's, a poll's, a phase's): no event
+	}
+	switch o.Result {
 	case session.ResultIgnored:
 		m.events.WithLabelValues(loc, actionOther).Inc()
 		return
@@ -191,9 +209,11 @@ func (m *Metrics) outcome(o session.Outcome) {
 	if o.Result != session.ResultApplied {
 		return
 	}
-	if action == session.ActionCreate {
-		m.started.WithLabelValues(loc).Inc()
-	} else {
+	switch {
+	case action != session.ActionDelete:
+	case o.Reason == session.ReasonCancelled:
+		m.schedule.cancelled.WithLabelValues(o.Session.Location).Inc()
+	default:
 		m.end(o, session.ReasonDeleted)
 	}
 }

@@ -20,14 +20,14 @@ func TestOutcomesAreCounted(t *testing.T) {
 	sess := session.Session{UUID: "u", Location: "A", Stations: 2, Started: start}
 	del := session.Change{UUID: "u", Action: session.ActionDelete, Location: "A"}
 	outcomes := []session.Outcome{
-		{Change: create, Result: session.ResultApplied, Session: sess},
+		{Change: create, Result: session.ResultApplied, Session: sess, Started: true},
 		{Change: create, Result: session.ResultDuplicate, Session: sess},
 		{Change: session.Change{UUID: "x", Action: "pause", Location: "A"}, Result: session.ResultIgnored},
 		{Change: del, Result: session.ResultApplied, Session: sess, Ended: start.Add(30 * time.Minute)},
 		{Change: del, Result: session.ResultUnmatched},
 		{Change: session.Change{UUID: "v", Location: "B"}, Result: session.ResultExpired,
 			Session: session.Session{UUID: "v", Location: "B", Stations: 1, Started: start}, Ended: start.Add(6 * time.Hour)},
-		{Change: session.Change{UUID: "w", Action: session.ActionCreate, Location: session.OverflowLocation}, Result: session.ResultApplied, Folded: true,
+		{Change: session.Change{UUID: "w", Action: session.ActionCreate, Location: session.OverflowLocation}, Result: session.ResultApplied, Folded: true, Started: true,
 			Session: session.Session{UUID: "w", Location: session.OverflowLocation, Started: start}},
 	}
 	reg := prometheus.NewRegistry()
@@ -69,10 +69,13 @@ synthesisvr_session_event_results_total{action="delete",location="_overflow",res
 # TYPE synthesisvr_sessions_ended_total counter
 synthesisvr_sessions_ended_total{location="A",reason="deleted"} 1
 synthesisvr_sessions_ended_total{location="A",reason="expired"} 0
+synthesisvr_sessions_ended_total{location="A",reason="finished"} 0
 synthesisvr_sessions_ended_total{location="B",reason="deleted"} 0
 synthesisvr_sessions_ended_total{location="B",reason="expired"} 1
+synthesisvr_sessions_ended_total{location="B",reason="finished"} 0
 synthesisvr_sessions_ended_total{location="_overflow",reason="deleted"} 0
 synthesisvr_sessions_ended_total{location="_overflow",reason="expired"} 0
+synthesisvr_sessions_ended_total{location="_overflow",reason="finished"} 0
 # HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
 # TYPE synthesisvr_sessions_started_total counter
 synthesisvr_sessions_started_total{location="A"} 1
@@ -154,6 +157,7 @@ synthesisvr_session_events_total{action="other",location="Kamen Test"} 0
 # TYPE synthesisvr_sessions_ended_total counter
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="deleted"} 0
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="expired"} 0
+synthesisvr_sessions_ended_total{location="Kamen Test",reason="finished"} 0
 # HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
 # TYPE synthesisvr_sessions_started_total counter
 synthesisvr_sessions_started_total{location="Kamen Test"} 0
@@ -164,7 +168,7 @@ synthesisvr_station_seconds_total{location="Kamen Test"} 0
 		},
 		"30 minutes, a backward clock and an expiry": {
 			outcomes: []session.Outcome{
-				{Change: create, Result: session.ResultApplied, Session: sess},
+				{Change: create, Result: session.ResultApplied, Session: sess, Started: true},
 				{Change: del, Result: session.ResultApplied, Session: sess, Ended: start.Add(30 * time.Minute)},
 				{Change: del, Result: session.ResultApplied, Session: sess, Ended: start.Add(-time.Minute)},
 				{Change: session.Change{UUID: "v", Location: "Kamen Test"}, Result: session.ResultExpired,
@@ -187,6 +191,7 @@ synthesisvr_session_events_total{action="other",location="Kamen Test"} 0
 # TYPE synthesisvr_sessions_ended_total counter
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="deleted"} 2
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="expired"} 1
+synthesisvr_sessions_ended_total{location="Kamen Test",reason="finished"} 0
 # HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
 # TYPE synthesisvr_sessions_started_total counter
 synthesisvr_sessions_started_total{location="Kamen Test"} 1

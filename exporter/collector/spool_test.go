@@ -24,6 +24,7 @@ func TestSpoolMetrics(t *testing.T) {
 		Change:  session.Change{UUID: "u", Action: session.ActionCreate, Location: "A", Stations: 1},
 		Result:  session.ResultApplied,
 		Session: session.Session{UUID: "u", Location: "A", Stations: 1, Started: start},
+		Started: true,
 	}})
 	want := `
 # HELP synthesisvr_spool_events_total Events written to the local spool because the session store could not take them (answered 202).

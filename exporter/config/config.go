@@ -100,6 +100,10 @@ type Limits struct {
 	// connections cannot exhaust the file descriptors. It is read at start only:
 	// the listeners are not rebound on a reload.
 	MaxConnections int `yaml:"max_connections"`
+	// MaxExperiences bounds the experience label of
+	// synthesisvr_experience_sessions_started_total; further experiences are
+	// counted under "_other".
+	MaxExperiences int `yaml:"max_experiences"`
 }
 
 // Tracing holds the span options.
@@ -116,6 +120,7 @@ const (
 	DefaultMaxRequestsInFlight = 64
 	DefaultMaxActiveSessions   = 100000
 	DefaultMaxConnections      = 1024
+	DefaultMaxExperiences      = 50
 )
 
 // Upper bounds for limits, so that a typo cannot make the exporter exhaust its memory.
@@ -126,6 +131,7 @@ const (
 	MaxRequestsInFlightLimit = 10000
 	MaxActiveSessionsLimit   = 10000000
 	MaxConnectionsLimit      = 1000000
+	MaxExperiencesLimit      = 1000
 )
 
 // MaxLocationNameBytes is the longest location name; it matches the event location label
@@ -158,6 +164,9 @@ func (l *Limits) fillDefaults() {
 	}
 	if l.MaxConnections == 0 {
 		l.MaxConnections = DefaultMaxConnections
+	}
+	if l.MaxExperiences == 0 {
+		l.MaxExperiences = DefaultMaxExperiences
 	}
 }
 

@@ -237,6 +237,7 @@ func (p *parser) limits(n *yaml.Node, path string, l *Limits) {
 		{"max_requests_in_flight", limit(p, &l.MaxRequestsInFlight, DefaultMaxRequestsInFlight, MaxRequestsInFlightLimit)},
 		{"max_active_sessions", limit(p, &l.MaxActiveSessions, DefaultMaxActiveSessions, MaxActiveSessionsLimit)},
 		{"max_connections", limit(p, &l.MaxConnections, DefaultMaxConnections, MaxConnectionsLimit)},
+		{"max_experiences", limit(p, &l.MaxExperiences, DefaultMaxExperiences, MaxExperiencesLimit)},
 	})
 }
 
