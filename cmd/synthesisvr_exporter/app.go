@@ -20,6 +20,7 @@ import (
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/lookup"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/server"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/spool"
@@ -52,6 +53,9 @@ type app struct {
 	unknown    *collector.UnknownLocations
 	conns      *server.ConnMetrics
 	maxConns   int // limits.max_connections, read at start: listeners are not rebound on a reload
+	apiMetrics *collector.APIMetrics
+	scheduler  session.Scheduler // nil when the store keeps no schedules
+	lookup     *lookup.Worker    // nil likewise
 }
 
 func newApp(f *flags, logger *slog.Logger) (*app, error) {
@@ -65,12 +69,16 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 	a.unknown = collector.NewUnknownLocations(a.registry, logger)
 	a.conns = server.NewConnMetrics(a.registry)
 	a.maxConns = cfg.Limits.MaxConnections
+	a.metrics.SetMaxExperiences(cfg.Limits.MaxExperiences)
 	store, err := a.openStore()
 	if err != nil {
 		return nil, err
 	}
 	// Readiness follows the store's writes (a full disk turns it 503).
 	a.store = health.New(store, logger)
+	if sc, ok := store.(session.Scheduler); ok {
+		a.scheduler = sc
+	}
 	settings, err := a.settings(cfg)
 	if err != nil {
 		a.store.Close()
@@ -96,6 +104,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		Failed: func(error) { a.metrics.StoreError(collector.OpExpire) },
 		Logger: logger, Now: time.Now,
 	}
+	a.newLookup(store, cfg)
 	return a, nil
 }
 
@@ -124,6 +133,7 @@ func (a *app) openStore() (session.Store, error) {
 func (a *app) runBackground(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.expirer.Run(ctx) })
+	wg.Go(func() { a.runLookup(ctx) })
 	if a.spool != nil {
 		wg.Go(func() { a.spool.Run(ctx) })
 	}
@@ -151,6 +161,7 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 		MaxInFlight:       cfg.Limits.MaxRequestsInFlight,
 		Exempt:            map[string]bool{},
 		CustomerIDOnSpans: cfg.Tracing.CustomerID,
+		Keyed:             a.keyed(cfg),
 	}
 	for _, w := range hooks {
 		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location, MaxActive: w.MaxActiveSessions})
@@ -249,6 +260,10 @@ func (a *app) reload() error {
 		if s, err = a.settings(cfg); err == nil {
 			a.webhook.SetSettings(s)
 			a.setLocations(cfg)
+			a.metrics.SetMaxExperiences(cfg.Limits.MaxExperiences)
+			if a.lookup != nil {
+				a.lookup.SetSettings(a.lookupSettings(cfg))
+			}
 		}
 	}
 	// synthesisvr_exporter_config_last_reload_successful: a failed reload keeps the

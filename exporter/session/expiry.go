@@ -20,6 +20,10 @@ type Expirer struct {
 	Failed func(error)
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Advance, when set, also moves sessions through their phases at every run
+	// (Scheduler.Advance), in steps of Chunk: play begins, play ends (finished).
+	// Its outcomes go to Ended too.
+	Advance func(ctx context.Context, now time.Time, limit int) (Expiry, error)
 
 	runs int       // runs so far: the first one finds what an earlier run left
 	last time.Time // start of the previous run, with its monotonic reading
@@ -88,6 +92,29 @@ func (e *Expirer) Once(ctx context.Context) {
 	}
 	if forgotten > 0 {
 		e.Logger.Debug("Forgot tombstones past their time", "tombstones", forgotten)
+	}
+	if e.Advance != nil {
+		e.advance(ctx, now, chunk)
+	}
+}
+
+// advance moves sessions through their phases, in bounded steps like expiry.
+func (e *Expirer) advance(ctx context.Context, now time.Time, chunk int) {
+	for ctx.Err() == nil {
+		x, err := e.Advance(context.WithoutCancel(ctx), now, chunk)
+		if err != nil {
+			e.Logger.Error("Moving sessions through their schedules failed", "err", err)
+			e.Failed(err)
+			return
+		}
+		for _, o := range x.Ended {
+			e.Logger.Debug("Session moved by its schedule", "session", o.Session.UUID, "location", o.Session.Location,
+				"result", o.Result, "start", o.Session.Schedule.Start, "end", o.Session.Schedule.End)
+		}
+		e.Ended(x.Ended)
+		if !x.More {
+			return
+		}
 	}
 }
 

@@ -196,7 +196,7 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	}
 	h.reject(batch, hook, ans)
 	evs := valid(batch)
-	chs := changes(evs, hook)
+	chs := changes(evs, hook, s.Keyed)
 	now := h.now()
 	b := session.Batch{
 		Now:          now,
@@ -391,14 +391,15 @@ func valid(b *event.Batch) []event.Event {
 
 // changes turns valid events into store changes, in their order; unknown actions
 // still show that the location is alive.
-func changes(evs []event.Event, hook Hook) []session.Change {
+func changes(evs []event.Event, hook Hook, keyed map[string]bool) []session.Change {
 	out := make([]session.Change, len(evs))
 	for i, e := range evs {
 		loc := e.Location
 		if hook.Location != "" {
 			loc = hook.Location
 		}
-		out[i] = session.Change{UUID: e.UUID, Action: e.Action, Location: loc, Stations: e.Stations}
+		out[i] = session.Change{UUID: e.UUID, Action: e.Action, Location: loc, Stations: e.Stations,
+			NeedsLookup: e.Action == session.ActionCreate && keyed[loc]}
 	}
 	return out
 }

@@ -46,6 +46,9 @@ type Settings struct {
 	// CustomerIDOnSpans puts the events' customer ids on their spans
 	// (tracing.customer_id in the configuration).
 	CustomerIDOnSpans bool
+	// Keyed are the locations with an API key: their creates wait for a lookup of
+	// the session's schedule (session.Change.NeedsLookup).
+	Keyed map[string]bool
 
 	digests [][sha256.Size]byte
 }

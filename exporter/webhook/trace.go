@@ -56,9 +56,12 @@ func EndSpans(ctx context.Context, s *tracing.Spans, out []session.Outcome) {
 		if o.Ended.IsZero() {
 			continue
 		}
-		reason := session.ReasonDeleted
-		if o.Result == session.ResultExpired {
-			reason = session.ReasonExpired
+		reason := o.Reason
+		if reason == "" {
+			reason = session.ReasonDeleted
+			if o.Result == session.ResultExpired {
+				reason = session.ReasonExpired
+			}
 		}
 		s.SessionEnded(ctx, tracing.SessionEnd{
 			UUID: o.Session.UUID, Location: o.Session.Location, Stations: o.Session.Stations,
