@@ -45,10 +45,10 @@ const (
 // Bounds of the synthesisvr_api section, so that a typo cannot hammer the vendor or
 // make a request wait for ever.
 const (
-	MinAPIPollInterval          = time.Second
-	MaxAPIPollInterval          = 24 * time.Hour
-	MaxAPITimeout               = time.Minute
-	MaxAPIRequestsPerSecondRate = 100.0
+	MinAPIPollInterval      = time.Second
+	MaxAPIPollInterval      = 24 * time.Hour
+	MaxAPITimeout           = time.Minute
+	MaxAPIRequestsPerSecond = 100.0
 	// MaxAPIKeyBytes bounds an API key; the vendor's keys are far shorter.
 	MaxAPIKeyBytes = 256
 )
@@ -186,8 +186,8 @@ func (p *parser) rate(dst *float64) func(*yaml.Node, string) {
 		switch {
 		case n.Kind != yaml.ScalarNode || tag != "!!int" && tag != "!!float" || n.Decode(&v) != nil:
 			p.errorf(n, path, "must be a number, got %s", describe(n))
-		case math.IsNaN(v) || v <= 0 || v > MaxAPIRequestsPerSecondRate:
-			p.errorf(n, path, "must be greater than 0 and at most %g", MaxAPIRequestsPerSecondRate)
+		case math.IsNaN(v) || v <= 0 || v > MaxAPIRequestsPerSecond:
+			p.errorf(n, path, "must be greater than 0 and at most %g", MaxAPIRequestsPerSecond)
 		default:
 			*dst = v
 		}

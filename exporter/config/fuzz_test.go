@@ -109,7 +109,7 @@ func checkFuzzConfig(t *testing.T, c *Config) {
 	}
 	a := c.APISettings()
 	if !validRange(a.LookupRange) || a.Timeout <= 0 || a.Timeout > MaxAPITimeout || a.PollInterval < 0 ||
-		a.PollInterval > MaxAPIPollInterval || !(a.MaxRequestsPerSecond > 0) || a.MaxRequestsPerSecond > MaxAPIRequestsPerSecondRate ||
+		a.PollInterval > MaxAPIPollInterval || !(a.MaxRequestsPerSecond > 0) || a.MaxRequestsPerSecond > MaxAPIRequestsPerSecond ||
 		!strings.HasPrefix(a.URL, "http") {
 		t.Fatalf("synthesisvr_api settings out of bounds: %+v", a)
 	}
