@@ -22,17 +22,22 @@ const (
 
 // Attribute keys of the span model.
 const (
-	AttrSessionID  = "synthesisvr.session.id"
-	AttrLocation   = "synthesisvr.location"
-	AttrStations   = "synthesisvr.stations"
-	AttrEndReason  = "synthesisvr.session.end_reason" // deleted or expired
-	AttrAction     = "synthesisvr.event.action"
-	AttrResult     = "synthesisvr.event.result"
-	AttrReason     = "synthesisvr.event.rejection_reason"
-	AttrIndex      = "synthesisvr.event.index" // position in the request's array
-	AttrFolded     = "synthesisvr.location.folded"
-	AttrWebhook    = "synthesisvr.webhook.name" // the config's name of the webhook, never its token
-	AttrCustomerID = "synthesisvr.customer.id"
+	AttrSessionID = "synthesisvr.session.id"
+	AttrLocation  = "synthesisvr.location"
+	AttrStations  = "synthesisvr.stations"
+	AttrEndReason = "synthesisvr.session.end_reason" // deleted, expired, finished or cancelled
+	// The schedule from SynthesisVR's sessions API, on sessions that had one.
+	AttrScheduledStart = "synthesisvr.session.scheduled_start" // RFC 3339
+	AttrScheduledEnd   = "synthesisvr.session.scheduled_end"   // RFC 3339
+	AttrExperience     = "synthesisvr.session.experience"
+	AttrCost           = "synthesisvr.session.cost"
+	AttrAction         = "synthesisvr.event.action"
+	AttrResult         = "synthesisvr.event.result"
+	AttrReason         = "synthesisvr.event.rejection_reason"
+	AttrIndex          = "synthesisvr.event.index" // position in the request's array
+	AttrFolded         = "synthesisvr.location.folded"
+	AttrWebhook        = "synthesisvr.webhook.name" // the config's name of the webhook, never its token
+	AttrCustomerID     = "synthesisvr.customer.id"
 )
 
 // ResultRejected is the result of an invalid event; the other results are the
@@ -70,7 +75,11 @@ type SessionEnd struct {
 	Stations int
 	Started  time.Time // the stored start, which survives restarts
 	Ended    time.Time
-	Reason   string // deleted or expired
+	Reason   string // deleted, expired, finished or cancelled
+	// Schedule is the session's schedule from the sessions API; zero when unknown.
+	ScheduledStart, ScheduledEnd time.Time
+	Experience                   string
+	Cost                         float64
 }
 
 // Spans makes the spans of the span model. It is safe for concurrent use.
@@ -173,5 +182,12 @@ func (s *Spans) SessionEnded(ctx context.Context, e SessionEnd) {
 			attribute.Int(AttrStations, e.Stations),
 			attribute.String(AttrEndReason, e.Reason),
 		))
+	if !e.ScheduledStart.IsZero() {
+		span.SetAttributes(
+			attribute.String(AttrScheduledStart, e.ScheduledStart.UTC().Format(time.RFC3339)),
+			attribute.String(AttrScheduledEnd, e.ScheduledEnd.UTC().Format(time.RFC3339)),
+			attribute.String(AttrExperience, e.Experience),
+			attribute.Float64(AttrCost, e.Cost))
+	}
 	span.End(trace.WithTimestamp(e.Ended))
 }

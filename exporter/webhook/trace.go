@@ -63,9 +63,11 @@ func EndSpans(ctx context.Context, s *tracing.Spans, out []session.Outcome) {
 				reason = session.ReasonExpired
 			}
 		}
+		sc := o.Session.Schedule
 		s.SessionEnded(ctx, tracing.SessionEnd{
 			UUID: o.Session.UUID, Location: o.Session.Location, Stations: o.Session.Stations,
 			Started: o.Session.Started, Ended: o.Ended, Reason: reason,
+			ScheduledStart: sc.Start, ScheduledEnd: sc.End, Experience: sc.Experience, Cost: sc.Cost,
 		})
 	}
 }
