@@ -22,6 +22,7 @@ func Exporter() (dashboard.Dashboard, error) {
 	exporterHealth(b)
 	exporterWebhook(b)
 	exporterSessions(b)
+	exporterAPI(b)
 	exporterProcess(b)
 	d, err := b.Build()
 	if err != nil {
@@ -143,4 +144,35 @@ func exporterProcess(b *dashboard.DashboardBuilder) {
 		WithPanel(newTimeseries("Resident memory per replica",
 			"Per replica, the memory the process holds.",
 			"bytes", target{expr: `process_resident_memory_bytes{job=~"$job"}`, legend: "{{instance}}"}))
+}
+
+// exporterAPI shows whether the calls to SynthesisVR's sessions API work, for the
+// locations with an API key.
+func exporterAPI(b *dashboard.DashboardBuilder) {
+	b.WithRow(dashboard.NewRowBuilder("SynthesisVR API")).
+		WithPanel(newTimeseries("API requests by location and answer",
+			"Calls to SynthesisVR's sessions API per second, by location, kind (lookup of a session, poll of the day) and HTTP status (error: no answer). Empty without an API key. Only non-200 codes for a location mean its key or the API is broken.",
+			"reqps", target{
+				expr:   `sum by (location, kind, code) (rate(synthesisvr_api_requests_total{job=~"$job", location=~"$location"}[$__rate_interval]))`,
+				legend: "{{location}} {{kind}} {{code}}",
+			})).
+		WithPanel(newTimeseries("API errors by reason",
+			"Failed calls to the sessions API, and sessions in its answers that could not be read, per second by reason (network, timeout, status, html, not_json, not_found...).",
+			"reqps", target{
+				expr:   `sum by (reason) (rate(synthesisvr_api_errors_total{job=~"$job"}[$__rate_interval]))`,
+				legend: "{{reason}}",
+			})).
+		WithPanel(newTimeseries("API latency",
+			"90th percentile time of a call to the sessions API, by kind, including the wait for the rate limit.",
+			"s", target{
+				expr:   `histogram_quantile(0.9, sum by (le, kind) (rate(synthesisvr_api_request_duration_seconds_bucket{job=~"$job"}[$__rate_interval])))`,
+				legend: "p90 {{kind}}",
+			})).
+		WithPanel(newTimeseries("Pending lookups",
+			"Sessions waiting for their lookup in the sessions API, the most any replica saw. A count that stays up means lookups fail and are retried; they give up after 8 attempts.",
+			"none", target{
+				expr:   `max(synthesisvr_api_lookups_pending{job=~"$job"})`,
+				legend: "pending",
+			}).
+			Decimals(0))
 }

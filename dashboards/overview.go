@@ -77,7 +77,20 @@ func overviewOverTime(b *dashboard.DashboardBuilder) {
 			Mappings(valueText("0", "Closed", gray, "1", "Open", green, "2", "Open, no sessions", red)).
 			ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)).
 			Thresholds(thresholds(gray, step{1, green}, step{2, red})).
-			Height(6))
+			Height(6)).
+		WithPanel(newTimeseries("Booked and playing",
+			"Sessions playing now (active) next to sessions booked ahead, in the selected locations. Bookings are known only for locations with a SynthesisVR API key; without one every created session counts as active.",
+			"none",
+			target{expr: "sum(" + activeSessions + ")", legend: "playing"},
+			target{expr: `sum(max by (location) (synthesisvr_sessions_booked{location=~"$location"}))`, legend: "booked"}).
+			Decimals(0)).
+		WithPanel(newTimeseries("How sessions end",
+			"Sessions ended per hour in the selected locations, by how: deleted (a delete event), finished (their scheduled end passed, API key only), expired (no delete within --session.max-age: a missed event), and bookings cancelled before their start.",
+			"none",
+			target{expr: `sum by (reason) (increase(synthesisvr_sessions_ended_total{location=~"$location"}[1h]))`, legend: "{{reason}}"},
+			target{expr: `sum(increase(synthesisvr_bookings_cancelled_total{location=~"$location"}[1h]))`, legend: "cancelled booking"}).
+			Interval("1h").DrawStyle(common.GraphDrawStyleBars).FillOpacity(60).Decimals(0).
+			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)))
 }
 
 func overviewUsage(b *dashboard.DashboardBuilder) {
