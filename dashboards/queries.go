@@ -48,7 +48,18 @@ type Query struct {
 // they need. A query of one of them may rightly be empty elsewhere.
 var Conditional = map[string]string{
 	"synthesisvr_location_open": "locations with opening hours in --config.file",
+	// Sessions with a schedule, and the API's own metrics, need a location with an
+	// API key and the sessions API answering.
+	"synthesisvr_sessions_booked":                     apiNeed,
+	"synthesisvr_bookings_cancelled_total":            apiNeed,
+	"synthesisvr_api_requests_total":                  apiNeed,
+	"synthesisvr_api_request_duration_seconds_bucket": apiNeed,
+	"synthesisvr_api_errors_total":                    apiNeed,
+	"synthesisvr_api_lookups_pending":                 apiNeed,
 }
+
+// apiNeed is what the metrics of SynthesisVR's sessions API need.
+const apiNeed = "a location with an api_key in --config.file, and SynthesisVR's sessions API"
 
 // Quiet are the metrics that stay at zero on a healthy exporter whatever its
 // traffic, with why. Their series exist from the start (at zero), so a query of one

@@ -103,6 +103,7 @@ func addCheck(app *kingpin.Application, t *targetFlags) registered {
 	sched := &simulator.Schedule{}
 	cmd.Flag("schedule.lead", "With --api: bookings start up to this long after their create.").Default("30s").DurationVar(&sched.Lead)
 	cmd.Flag("schedule.length", "With --api: the longest session (the shortest is half of it).").Default("20s").DurationVar(&sched.Length)
+	slack := cmd.Flag("api.slack", "With --api: how late the exporter may see a start, an end or a missed session (its lookup delay and synthesisvr_api.poll_interval, plus a scrape); within it of a transition both outcomes pass.").Default("5s").Duration()
 	return registered{clause: cmd, prepare: func() (command, error) {
 		url, err := t.webhook()
 		if err != nil {
@@ -123,19 +124,26 @@ func addCheck(app *kingpin.Application, t *targetFlags) registered {
 		}
 		return func(ctx context.Context, env *runEnv) int {
 			o.Seed = seedOf(o.Seed, env)
-			return runCheck(ctx, env, o, af, t.metrics(), *maxAge, *delay)
+			return runCheck(ctx, env, o, af, t.metrics(), *maxAge, *delay, *slack)
 		}, nil
 	}}
 }
 
 // runCheck scrapes a baseline, sends the load with a model, and compares; with af
 // set it serves the fake API over the same model.
-func runCheck(ctx context.Context, env *runEnv, o simulator.LoadOptions, af *apiFlags, metricsURL string, maxAge, delay time.Duration) int {
+func runCheck(ctx context.Context, env *runEnv, o simulator.LoadOptions, af *apiFlags, metricsURL string, maxAge, delay, slack time.Duration) int {
 	client := simulator.NewClient(2)
 	baseline, err := simulator.Scrape(ctx, client, metricsURL)
 	if err != nil {
 		env.logger.Error("Reading the exporter's metrics before the load failed", "err", err)
 		return 1
+	}
+	var apiBaseline map[string]simulator.APIValues
+	if af != nil {
+		if apiBaseline, err = simulator.ScrapeAPI(ctx, client, metricsURL); err != nil {
+			env.logger.Error("Reading the exporter's metrics before the load failed", "err", err)
+			return 1
+		}
 	}
 	o.Model = simulator.NewModel()
 	if af != nil {
@@ -165,9 +173,9 @@ func runCheck(ctx context.Context, env *runEnv, o simulator.LoadOptions, af *api
 		return 1
 	}
 	if af != nil {
-		// Until the exporter reads the API, its gauges follow the webhooks alone;
-		// what it should report with the API is shown for comparison by eye.
-		fmt.Fprint(env.stdout, apiSummary(o.Model.ExpectAPI(time.Now(), 2*time.Second)))
+		fmt.Fprint(env.stdout, apiSummary(o.Model.ExpectAPI(time.Now(), slack)))
+		rep, err := simulator.VerifyAPI(ctx, client, metricsURL, o.Model, apiBaseline, slack)
+		return report(env, rep, err)
 	}
 	return verify(ctx, env, client, metricsURL, o.Model, baseline, maxAge)
 }
@@ -193,6 +201,19 @@ func apiSummary(want map[string]simulator.APIExpected) string {
 	t.Revenue = simulator.Range{Min: math.Round(t.Revenue.Min*100) / 100, Max: math.Round(t.Revenue.Max*100) / 100}
 	return fmt.Sprintf("with the API: playing %s, booked %s; started %s, finished %s, deleted %s, cancelled %s, reconciled %s; revenue %s\n",
 		r(t.Playing), r(t.Booked), r(t.Started), r(t.Finished), r(t.Deleted), r(t.Cancelled), r(t.Reconciled), r(t.Revenue))
+}
+
+// report prints a check's outcome: 0 when the exporter matches the model.
+func report(env *runEnv, rep simulator.CheckReport, err error) int {
+	if err != nil {
+		env.logger.Error("Reading the exporter's metrics failed", "err", err)
+		return 1
+	}
+	fmt.Fprint(env.stdout, rep)
+	if !rep.OK() {
+		return 1
+	}
+	return 0
 }
 
 // verify compares the exporter with the model and prints the outcome.

@@ -287,10 +287,28 @@ func TestSessionsAPIDownBehavesAsWithoutKey(t *testing.T) {
 	}
 	// Active at once, as without a key; their start waits for the lookups.
 	waitMetrics(t, p, map[string]float64{loc("synthesisvr_sessions_active"): 5, loc("synthesisvr_sessions_booked"): 0})
+	// Once every lookup was tried and failed (none can succeed: the fake knows
+	// none of these sessions), a delete ends a session as without a key.
+	for deadline := time.Now().Add(apiMaxWait); ; time.Sleep(100 * time.Millisecond) {
+		got, _ := scrape(t, p)
+		var lookups float64
+		for k, v := range got {
+			if strings.HasPrefix(k, "synthesisvr_api_requests_total{") && strings.Contains(k, `kind="lookup"`) {
+				lookups += v
+			}
+		}
+		if lookups >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %g lookups tried", lookups)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the failures are stored after their request is counted
 	if code, _ := send(t, p, "delete", "walk-in-0"); code != http.StatusOK {
 		t.Fatal("delete failed")
 	}
-	// A delete before the lookup answered counts its start with its end.
+	// A delete after failed lookups counts its start with its end.
 	got := waitMetrics(t, p, map[string]float64{
 		loc("synthesisvr_sessions_active"):                          4,
 		loc("synthesisvr_sessions_ended_total", `reason="deleted"`): 1,

@@ -73,6 +73,10 @@ type Worker struct {
 	settings atomic.Pointer[Settings]
 	mu       sync.Mutex
 	inFlight map[string]bool
+	// unknown holds, per location, the sessions its last poll listed that the store
+	// did not know: one is taken in only when the next poll lists it again, so that
+	// a webhook on its way when the API already lists the session wins.
+	unknown map[string]map[string]bool
 }
 
 // SetSettings puts new settings in force (at start and at every reload).
@@ -247,6 +251,7 @@ func schedule(s synthesisvrapi.Session) session.Schedule {
 
 // pollLoop reads every location's day each poll interval.
 func (w *Worker) pollLoop(ctx context.Context) {
+	w.unknown = map[string]map[string]bool{}
 	for {
 		wait := time.Minute // while polling is off, look again for a reload
 		if s := w.settings.Load(); s != nil && s.PollInterval > 0 {
@@ -270,8 +275,9 @@ func (w *Worker) pollAll(ctx context.Context, s *Settings) {
 	}
 }
 
-// poll takes in the day's sessions of loc: unknown ones are reconciled, known
-// ones get their schedule. Nothing ends because the poll did not list it.
+// poll takes in the day's sessions of loc: known ones get their schedule, unknown
+// ones listed by two polls in a row are reconciled. Nothing ends because the poll
+// did not list it.
 func (w *Worker) poll(ctx context.Context, s *Settings, loc Location) {
 	var res synthesisvrapi.Result
 	err := w.call(loc.Name, synthesisvrapi.KindPoll, func() (err error) {
@@ -288,11 +294,19 @@ func (w *Worker) poll(ctx context.Context, s *Settings, loc Location) {
 		w.Rec.Error(r)
 	}
 	var out []session.Outcome
+	seen, unknown := w.unknown[loc.Name], map[string]bool{}
 	for _, got := range res.Sessions {
 		if got.UUID == "" {
 			continue // without a uuid it cannot be matched with its webhooks
 		}
-		o, err := w.Store.Reconcile(ctx, loc.Name, got.UUID, schedule(got), w.Now())
+		var o session.Outcome
+		var err error
+		if seen[got.UUID] {
+			o, err = w.Store.Reconcile(ctx, loc.Name, got.UUID, schedule(got), w.Now())
+		} else if o, err = w.Store.Schedule(ctx, got.UUID, schedule(got), w.Now()); err == nil && o.Result == session.ResultUnknown {
+			unknown[got.UUID] = true
+			continue
+		}
 		if err != nil {
 			w.Logger.Warn("Storing a polled session failed", "location", loc.Name, "session", got.UUID, "err", err)
 			break
@@ -303,5 +317,6 @@ func (w *Worker) poll(ctx context.Context, s *Settings, loc Location) {
 		}
 		out = append(out, o)
 	}
+	w.unknown[loc.Name] = unknown
 	w.Outcomes(out)
 }

@@ -41,6 +41,15 @@ func (s Session) PlayStart() time.Time {
 	return s.Started
 }
 
+// DeleteCancels reports whether a delete of the session cancels it rather than
+// ends it: a booking before its start, and a session deleted before its first
+// lookup was even tried (moments after its create: a booking or a mistake that
+// never played, and nothing says otherwise). A session whose lookups failed is
+// ended as without a key.
+func (s Session) DeleteCancels() bool {
+	return s.Phase == PhaseBooked || s.Phase == "" && s.Lookup.Needed && s.Lookup.Attempts == 0
+}
+
 // Due is a session whose lookup is due.
 type Due struct {
 	UUID     string

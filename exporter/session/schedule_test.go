@@ -122,13 +122,22 @@ func TestGiveUpCountsStartAndStaysActive(t *testing.T) {
 	}
 }
 
-func TestDeleteBeforeLookupCountsStart(t *testing.T) {
+func TestDeleteBeforeLookup(t *testing.T) {
 	s := NewState(false)
 	createKeyed(s, "a", t0)
-	o := s.Apply(Batch{Now: t0.Add(time.Minute), Changes: []Change{{UUID: "a", Action: ActionDelete, Location: "L"}}})[0]
-	if !o.Started || o.Reason != ReasonDeleted {
-		t.Fatalf("delete before the lookup = %+v", o)
+	createKeyed(s, "b", t0)
+	// Before its first lookup was tried: it never played, as far as anyone knows.
+	o := s.Apply(Batch{Now: t0.Add(time.Second), Changes: []Change{{UUID: "a", Action: ActionDelete, Location: "L"}}})[0]
+	if o.Started || o.Reason != ReasonCancelled {
+		t.Fatalf("delete before the first lookup = %+v", o)
 	}
+	// After a failed lookup: as without a key, its start is counted with its end.
+	s.LookupFailed("b", t0, t0.Add(time.Minute), false)
+	o = s.Apply(Batch{Now: t0.Add(time.Minute), Changes: []Change{{UUID: "b", Action: ActionDelete, Location: "L"}}})[0]
+	if !o.Started || o.Reason != ReasonDeleted {
+		t.Fatalf("delete after a failed lookup = %+v", o)
+	}
+	wantLoc(t, s, 0, 0, 0)
 }
 
 func TestReconcile(t *testing.T) {

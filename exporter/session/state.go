@@ -141,7 +141,7 @@ func (s *State) delete(o *Outcome, now time.Time) {
 	s.end(sess)
 	o.Result, o.Session, o.Ended = ResultApplied, sess, now
 	o.Reason = ReasonDeleted
-	if sess.Phase == PhaseBooked {
+	if sess.DeleteCancels() {
 		o.Reason = ReasonCancelled
 	} else {
 		// A session ended before its lookup answered is counted as started

@@ -207,7 +207,7 @@ func applyOutcome(b session.Batch, c session.Change, r any) (session.Outcome, er
 	}
 	if c.Action == session.ActionDelete && o.Result == session.ResultApplied {
 		o.Ended, o.Reason = b.Now, session.ReasonDeleted
-		if o.Session.Phase == session.PhaseBooked {
+		if o.Session.DeleteCancels() {
 			o.Reason = session.ReasonCancelled
 		} else {
 			o.Started = o.Session.Waiting

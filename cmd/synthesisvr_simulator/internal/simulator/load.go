@@ -220,7 +220,13 @@ func (l *load) take(evs []Event) []Event {
 	}
 	left := l.left.Add(-int64(len(evs)))
 	if over := -left; over > 0 {
-		evs = evs[:max(len(evs)-int(over), 0)]
+		kept := max(len(evs)-int(over), 0)
+		if l.o.Model != nil {
+			// Their sessions were planned, but the load ends before their
+			// creates: SynthesisVR never had them.
+			l.o.Model.Unplan(evs[kept:])
+		}
+		evs = evs[:kept]
 	}
 	return evs
 }

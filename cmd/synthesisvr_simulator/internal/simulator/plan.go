@@ -72,6 +72,18 @@ func (m *Model) AddPlan(p Plan) {
 	m.plans[p.UUID] = &planned{Plan: p}
 }
 
+// Unplan forgets the plans of the sessions that evs would have created, events a
+// load drew but did not send.
+func (m *Model) Unplan(evs []Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range evs {
+		if e.Action == actionCreate {
+			delete(m.plans, e.UUID)
+		}
+	}
+}
+
 // Listed returns the sessions of location the API lists at time at, by start.
 func (m *Model) Listed(location string, at time.Time) []Plan {
 	m.mu.Lock()
