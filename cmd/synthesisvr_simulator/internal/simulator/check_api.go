@@ -27,7 +27,7 @@ const (
 // APIValues are one location's metrics as scraped from an exporter that reads the
 // API: gauges and counters.
 type APIValues struct {
-	Playing, Stations, Booked                                   float64
+	Playing, Stations, Booked                                  float64
 	Started, Revenue, Finished, Deleted, Cancelled, Reconciled float64
 }
 
