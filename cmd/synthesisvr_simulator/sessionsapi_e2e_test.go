@@ -18,6 +18,7 @@ import (
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_simulator/internal/simulator"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/store/redisstore/redistest"
 )
 
 // These tests run the built exporter against the fake sessions API of the
@@ -326,4 +327,80 @@ func TestSessionsAPIDownBehavesAsWithoutKey(t *testing.T) {
 		t.Errorf("no API error counted with the API failing")
 	}
 	checkNoKey(t, p)
+}
+
+// TestSessionsAPITwoReplicasOnRedis: two replicas on one Redis look sessions up,
+// poll and advance phases at once, yet each start, finish and reconciliation is
+// counted by one of them: the sums over both are those of one exporter.
+func TestSessionsAPITwoReplicasOnRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped in -short mode")
+	}
+	redisSrv := redistest.Start(t, redistest.Options{})
+	now := time.Now().Truncate(time.Second)
+	m := simulator.NewModel()
+	m.AddPlan(simulator.Plan{UUID: "missed-1", Location: apiVenue, Stations: 3, Experience: "Half-Life: Alyx", Cost: 30,
+		Booked: now.Add(-time.Hour), Start: now.Add(-2 * time.Minute), End: now.Add(time.Hour), MissedWebhook: true})
+	srv := apiFake(t, m, simulator.APIEdges{Shape: simulator.ShapeObject, TimeFormat: simulator.TimeDateTime})
+	cfg := apiConfig(t, srv.URL)
+	dir := t.TempDir()
+	var reps []*exporterProc
+	for i := range 2 {
+		reps = append(reps, startExporterAt(t, filepath.Join(dir, fmt.Sprint(i), "unused.db"), "--config.file="+cfg,
+			"--storage.backend=redis", "--storage.redis.url="+redisSrv.URL(0),
+			"--storage.redis.spool-path="+filepath.Join(dir, fmt.Sprint(i), "spool.db")))
+	}
+	sum := func(key string) float64 {
+		var total float64
+		for _, p := range reps {
+			got, _ := scrape(t, p)
+			total += got[key]
+		}
+		return total
+	}
+	waitSum := func(key string, want float64) {
+		t.Helper()
+		for deadline := time.Now().Add(apiMaxWait); sum(key) != want; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s summed over the replicas = %v, want %v", key, sum(key), want)
+			}
+		}
+	}
+	waitSum(loc("synthesisvr_sessions_reconciled_total"), 1)
+	// playing-1 reaches replica 0, playing-2 replica 1, booked-1 both (a retry
+	// through the load balancer, say).
+	for i, u := range []string{"playing-1", "playing-2", "booked-1", "booked-1"} {
+		if code, _ := send(t, reps[i%2], "create", u); code != http.StatusOK {
+			t.Fatalf("create %s: %d", u, code)
+		}
+	}
+	now = time.Now().Truncate(time.Second)
+	for _, u := range []string{"playing-1", "playing-2"} {
+		m.AddPlan(simulator.Plan{UUID: u, Location: apiVenue, Stations: 2, Experience: "Beat Saber", Cost: 20,
+			Booked: now.Add(-time.Minute), Start: now.Add(-time.Minute), End: now.Add(12 * time.Second)})
+	}
+	m.AddPlan(simulator.Plan{UUID: "booked-1", Location: apiVenue, Stations: 2, Experience: "Beat Saber", Cost: 40,
+		Booked: now, Start: now.Add(2 * time.Hour), End: now.Add(2*time.Hour + 30*time.Minute)})
+	for _, p := range reps {
+		waitMetrics(t, p, map[string]float64{loc("synthesisvr_sessions_booked"): 1, loc("synthesisvr_sessions_active"): 3})
+	}
+	waitSum(loc("synthesisvr_sessions_started_total"), 3)
+	waitSum(loc("synthesisvr_session_revenue_total"), 70)
+	// Both replicas run the phase step; each session finishes once.
+	waitSum(loc("synthesisvr_sessions_ended_total", `reason="finished"`), 2)
+	time.Sleep(2 * time.Second) // more polls and steps on both
+	for key, want := range map[string]float64{
+		loc("synthesisvr_sessions_started_total"):                    3,
+		loc("synthesisvr_sessions_reconciled_total"):                 1,
+		loc("synthesisvr_sessions_ended_total", `reason="finished"`): 2,
+		loc("synthesisvr_sessions_ended_total", `reason="expired"`):  0,
+	} {
+		if got := sum(key); got != want {
+			t.Errorf("%s summed over the replicas = %v, want %v", key, got, want)
+		}
+	}
+	for _, p := range reps {
+		waitMetrics(t, p, map[string]float64{loc("synthesisvr_sessions_booked"): 1, loc("synthesisvr_sessions_active"): 1})
+	}
+	checkNoKey(t, reps...)
 }
