@@ -34,6 +34,9 @@ func (a *app) newLookup(raw session.Store, cfg *config.Config) {
 	}
 	a.lookup.SetSettings(a.lookupSettings(cfg))
 	a.expirer.Advance = sc.Advance
+	// A session starts and finishes at most this late: expiry runs as often,
+	// which costs a read of the due sessions.
+	a.expirer.Every = min(a.expirer.Every, session.AdvanceInterval)
 }
 
 // lookupSettings builds the worker's settings from cfg; a location whose time

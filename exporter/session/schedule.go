@@ -12,12 +12,21 @@ const (
 	PhasePlaying = "playing" // between its scheduled start and end
 )
 
+// AdvanceInterval is how often sessions are moved through their phases: a play
+// begins or ends at most this late.
+const AdvanceInterval = 5 * time.Second
+
 // Schedule is when and what a session is played, as the sessions API says.
 type Schedule struct {
 	Start, End time.Time
 	Experience string
 	Cost       float64
 	Stations   int
+}
+
+// Equal reports whether two schedules say the same, whatever their times' zones.
+func (s Schedule) Equal(o Schedule) bool {
+	return s.Start.Equal(o.Start) && s.End.Equal(o.End) && s.Experience == o.Experience && s.Cost == o.Cost && s.Stations == o.Stations
 }
 
 // Known reports whether the schedule was found.
@@ -115,6 +124,10 @@ func (s *State) reschedule(sess Session, sched Schedule, now time.Time) Outcome 
 	phase, finished := phaseAt(sched, now)
 	if sess.Phase == PhasePlaying {
 		phase = PhasePlaying
+	}
+	if sess.Schedule.Equal(sched) && sess.Phase == phase && !sess.Lookup.Needed && !finished && !(phase == PhasePlaying && sess.Waiting) {
+		o.Session = sess // a poll saw it unchanged: nothing to write
+		return o
 	}
 	s.count(sess, -1)
 	sess.Schedule = sched
