@@ -37,7 +37,7 @@ func NewAPIMetrics(reg prometheus.Registerer, reasons []string) *APIMetrics {
 			Help: "Time of requests to SynthesisVR's sessions API, by kind, including waiting for the rate limit.", Buckets: APIBuckets,
 		}, []string{"kind"}),
 		pending: f.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "api_lookups_pending",
-			Help: "Sessions waiting for their lookup in SynthesisVR's sessions API, as last seen by this process.",
+			Help: "Sessions whose lookup in SynthesisVR's sessions API is due, as this process last read them from the store (at most 64 at a time).",
 		}),
 		errors: f.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "api_errors_total",
 			Help: "Failed requests to SynthesisVR's sessions API and sessions it answered that could not be read, by reason.",
