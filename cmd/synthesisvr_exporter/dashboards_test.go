@@ -90,6 +90,18 @@ func exportedFamilies(t *testing.T) map[string]family {
 	r := startExporter(t, options{config: cfg, env: []string{"SYNTHESISVR_WEBHOOK_TOKEN=" + token},
 		args: []string{"--storage.backend=redis", "--storage.redis.url=redis://" + freeAddr(t) + "/0"}})
 	addFamilies(t, out, scrape(t, r.base).text)
+	// The sessions API's metrics exist for a location with an API key, the
+	// duration histogram once a call was made: one to an API that is not there.
+	apiCfg := filepath.Join(t.TempDir(), "api.yml")
+	writeFile(t, apiCfg, dashboardsConfig+"    api_key: dashboards-test-key-0123\nsynthesisvr_api:\n  url: http://"+freeAddr(t)+"\n")
+	a := startExporter(t, options{config: apiCfg, env: []string{"SYNTHESISVR_WEBHOOK_TOKEN=" + token}})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		text := scrape(t, a.base).text
+		if strings.Contains(text, "synthesisvr_api_request_duration_seconds_bucket") || time.Now().After(deadline) {
+			addFamilies(t, out, text)
+			break
+		}
+	}
 	return out
 }
 
