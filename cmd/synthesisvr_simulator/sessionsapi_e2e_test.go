@@ -404,3 +404,52 @@ func TestSessionsAPITwoReplicasOnRedis(t *testing.T) {
 	}
 	checkNoKey(t, reps...)
 }
+
+// TestSessionsAPIKeyAddedByReload: without a key a create is active and started
+// at once, as before; a reload that adds the key makes the next booking booked,
+// and the polls show the first one for the booking it is (its start, counted
+// already, is not counted again).
+func TestSessionsAPIKeyAddedByReload(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	m := simulator.NewModel()
+	m.AddPlan(simulator.Plan{UUID: "booked-2", Location: apiVenue, Stations: 2, Experience: "Beat Saber", Cost: 40,
+		Booked: now.Add(-time.Minute), Start: now.Add(2 * time.Hour), End: now.Add(2*time.Hour + 30*time.Minute)})
+	m.AddPlan(simulator.Plan{UUID: "booked-1", Location: apiVenue, Stations: 2, Experience: "Beat Saber", Cost: 40,
+		Booked: now.Add(-time.Minute), Start: now.Add(2 * time.Hour), End: now.Add(2*time.Hour + 30*time.Minute)})
+	srv := apiFake(t, m, simulator.APIEdges{Shape: simulator.ShapeBare, TimeFormat: simulator.TimeUnix})
+	cfg := apiConfig(t, srv.URL)
+	keyed, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unkeyed := strings.Replace(string(keyed), "    api_key: "+apiKey+"\n", "", 1)
+	if err := os.WriteFile(cfg, []byte(unkeyed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startExporterAt(t, filepath.Join(t.TempDir(), "data", "synthesisvr.db"), "--config.file="+cfg, "--web.enable-lifecycle")
+	if code, _ := send(t, p, "create", "booked-1"); code != http.StatusOK {
+		t.Fatal("create failed")
+	}
+	waitMetrics(t, p, map[string]float64{loc("synthesisvr_sessions_active"): 1, loc("synthesisvr_sessions_started_total"): 1})
+	if err := os.WriteFile(cfg, keyed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(p.base+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reload: %d", resp.StatusCode)
+	}
+	if code, _ := send(t, p, "create", "booked-2"); code != http.StatusOK {
+		t.Fatal("create failed")
+	}
+	got := waitMetrics(t, p, map[string]float64{loc("synthesisvr_sessions_booked"): 2, loc("synthesisvr_sessions_active"): 0})
+	if got[loc("synthesisvr_sessions_started_total")] != 1 {
+		t.Errorf("started = %v after the booking, want 1", got[loc("synthesisvr_sessions_started_total")])
+	}
+	// The create after the reload was looked up: the webhook knows the key too.
+	waitMetrics(t, p, map[string]float64{loc("synthesisvr_api_requests_total", `code="200"`, `kind="lookup"`): 1})
+	checkNoKey(t, p)
+}
