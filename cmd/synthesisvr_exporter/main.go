@@ -31,7 +31,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// flags are the command line of DESIGN.md.
+// flags are the exporter's command line, described in the README.
 type flags struct {
 	web            *web.FlagConfig
 	webhookAddress string

@@ -14,7 +14,7 @@ type at struct {
 	open    bool
 }
 
-// downtown is DESIGN.md's example location.
+// downtown is the README's example location.
 var downtown = openinghours.Spec{
 	Timezone: "Europe/Sofia",
 	Hours: map[string][]string{
