@@ -79,6 +79,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collector.New(a.store, a.metrics, a.configuredLocations, logger),
 	)
+	a.logGoingLive()
 	a.setLocations(cfg)
 	a.initKnownLocations()
 	a.gate = server.NewGate(a.store)
@@ -106,6 +107,7 @@ func loadConfig(path string) (*config.Config, error) {
 func (a *app) openStore() (session.Store, error) {
 	switch a.f.backend {
 	case "memory":
+		a.logger.Warn("--storage.backend=memory keeps the sessions in this process only: they are lost on every restart; use bolt (the default) for a venue")
 		return memstore.New(), nil
 	case "bolt":
 		return boltstore.Open(a.f.storagePath)
@@ -167,8 +169,11 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 func (a *app) logWebhooks(hooks []config.Webhook) {
 	for _, w := range hooks {
 		if w.Created {
-			a.logger.Warn("No webhook token was configured: generated one. Paste this URL into SynthesisVR (Web Widgets & API > API & Webhooks), with this machine's public name, and keep it secret",
-				"url", webhookURL(a.f, w.Token), "token_file", w.TokenFile)
+			msg := "No webhook token was configured: generated one. Paste this URL into SynthesisVR (Web Widgets & API > API & Webhooks), with this machine's public name, and keep it secret"
+			if !a.f.tls {
+				msg += "; SynthesisVR needs it as https:// (" + goingLiveDoc + ")"
+			}
+			a.logger.Warn(msg, "url", webhookURL(a.f, w.Token), "token_file", w.TokenFile)
 		}
 		loc := w.Location
 		if loc == "" {
@@ -176,6 +181,21 @@ func (a *app) logWebhooks(hooks []config.Webhook) {
 		}
 		a.logger.Info("Webhook active", "name", w.Name, "location", loc, "token_source", w.Source)
 	}
+}
+
+// goingLiveDoc is where the README tells how to give SynthesisVR an https:// URL.
+const goingLiveDoc = `deploy/README.md, "Going live"`
+
+// logGoingLive logs, at the start, the form of the URL to paste into SynthesisVR.
+// Served over plain HTTP, the exporter is not that URL by itself: SynthesisVR
+// needs https://, from --web.config.file or a proxy in front.
+func (a *app) logGoingLive() {
+	if a.f.tls {
+		a.logger.Info("The URL to paste into SynthesisVR, with this machine's public name and the webhook's token", "url", webhookURL(a.f, "<token>"))
+		return
+	}
+	a.logger.Info("The webhook is served over plain HTTP, fine on a LAN or behind a proxy: SynthesisVR needs a public https:// URL, which TLS (--web.config.file) or Caddy or nginx in front gives; see "+goingLiveDoc,
+		"here", webhookURL(a.f, "<token>"), "to_paste", "https://<public name>/webhook/<token>")
 }
 
 // webhookURL is the receiver's URL on this machine.

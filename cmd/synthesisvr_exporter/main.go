@@ -170,7 +170,7 @@ func (ex *exporter) wait() int {
 		select {
 		case sig := <-ex.signals:
 			if sig == syscall.SIGHUP {
-				_ = ex.app.reload()
+				ex.hangup()
 				continue
 			}
 			ex.logger.Info("Shutting down", "signal", sig.String())
@@ -200,6 +200,16 @@ func (ex *exporter) wait() int {
 	}
 	ex.logger.Info("Stopped")
 	return code
+}
+
+// hangup reloads the configuration file on SIGHUP; without one it says so, since
+// an operator who sent it expects something to happen.
+func (ex *exporter) hangup() {
+	if ex.app.f.configFile == "" {
+		ex.logger.Warn("Received SIGHUP, but there is nothing to reload: the exporter runs without --config.file")
+		return
+	}
+	_ = ex.app.reload()
 }
 
 func serverWebConfig(f *flags) (server.WebConfig, error) {

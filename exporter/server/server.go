@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -107,6 +108,7 @@ func Main(o Options, webhookToo bool) (http.Handler, error) {
 	r.HEAD("/-/ready", o.ready)
 	r.POST("/-/reload", o.reload)
 	r.PUT("/-/reload", o.reload)
+	r.Match(otherMethods("POST", "PUT"), "/-/reload", methodNotAllowed("POST, PUT"))
 	if webhookToo {
 		o.Webhook.Register(r)
 	}
@@ -142,6 +144,23 @@ func (o Options) reload(c *gin.Context) {
 		return
 	}
 	c.String(http.StatusOK, "Configuration reloaded.\n")
+}
+
+// otherMethods are the HTTP methods besides allowed.
+func otherMethods(allowed ...string) []string {
+	all := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions}
+	return slices.DeleteFunc(all, func(m string) bool { return slices.Contains(allowed, m) })
+}
+
+// methodNotAllowed answers 405 with the Allow header. It is routed for /-/reload
+// only: a GET there is an operator's mistake worth naming, unlike the scans the
+// engine answers 404 elsewhere.
+func methodNotAllowed(allow string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("Allow", allow)
+		c.String(http.StatusMethodNotAllowed, "Method not allowed: /-/reload takes %s, e.g. curl -X POST.\n", allow)
+	}
 }
 
 // recovery answers 500 to a request whose handler panicked and logs the route
