@@ -35,8 +35,9 @@ type Webhook struct {
 	// Token is, after Load, the resolved secret (from token or token_file). It is kept out
 	// of JSON so that a config dumped for debugging does not carry it.
 	Token string `yaml:"token" json:"-"`
-	// TokenFile is, after Load, the path the token was read from, resolved against the
-	// config file's directory.
+	// TokenFile is, after Load, the path the token was read from. A relative path is
+	// found in $CREDENTIALS_DIRECTORY when that is set and holds it (systemd's
+	// LoadCredential=), else in the config file's directory.
 	TokenFile string `yaml:"token_file"`
 	// Location is the optional location label for every event of this webhook.
 	Location string `yaml:"location"`
@@ -138,7 +139,8 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse does the same as Load for bytes already read; name is used in error messages, and
-// relative token_file paths are resolved against dir.
+// relative token_file paths are resolved against $CREDENTIALS_DIRECTORY, when set and
+// holding the file, else against dir.
 func Parse(name, dir string, data []byte) (*Config, error) {
 	root, err := parseYAML(name, data)
 	if err != nil {
@@ -147,7 +149,7 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	if root == nil {
 		return Default(), nil
 	}
-	p := &parser{file: name, dir: dir}
+	p := &parser{file: name, dir: dir, credentials: os.Getenv(CredentialsDirectoryEnv)}
 	c := p.config(root)
 	if len(p.issues) > 0 {
 		return nil, p.err()

@@ -98,7 +98,7 @@ func (p *parser) token(w *Webhook, n *yaml.Node, values map[string]*yaml.Node, p
 }
 
 func (p *parser) tokenFile(w *Webhook, n *yaml.Node, path string) (*yaml.Node, string) {
-	w.TokenFile = resolve(p.dir, w.TokenFile)
+	w.TokenFile = resolveTokenFile(p.dir, p.credentials, w.TokenFile)
 	token, err := readTokenFile(w.TokenFile)
 	if err != nil {
 		p.errorf(n, path, "%v", err)

@@ -45,6 +45,26 @@ func tokenChar(r rune) bool {
 		r == '.' || r == '_' || r == '~' || r == '-'
 }
 
+// CredentialsDirectoryEnv is the variable systemd sets, for a unit with
+// LoadCredential=, to the private folder that holds the unit's credentials.
+const CredentialsDirectoryEnv = "CREDENTIALS_DIRECTORY"
+
+// resolveTokenFile says where a token_file is read from. An absolute path is taken
+// as is. A relative one is looked up first in $CREDENTIALS_DIRECTORY, when that is
+// set and the file is there, so that a systemd unit can pass the token with
+// LoadCredential= (readable by the service alone, whatever its user); else it is
+// relative to the config file's folder, dir. Only a name inside the folder (no
+// "..") is looked up among the credentials.
+func resolveTokenFile(dir, credentials, path string) string {
+	if credentials != "" && filepath.IsLocal(path) {
+		cred := filepath.Join(credentials, path)
+		if _, err := os.Stat(cred); err == nil {
+			return cred
+		}
+	}
+	return resolve(dir, path)
+}
+
 // resolve makes a relative path relative to dir, the config file's directory, so that the
 // config works from any working directory.
 func resolve(dir, path string) string {
