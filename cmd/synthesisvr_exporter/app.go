@@ -47,6 +47,7 @@ type app struct {
 	expirer    *session.Expirer
 	tracer     *tracing.Provider
 	spans      *tracing.Spans
+	backup     server.Backuper // the bolt store; nil with the others
 	configured atomic.Pointer[[]collector.Location]
 	reloadMu   sync.Mutex
 	reloads    *collector.ReloadMetrics
@@ -110,7 +111,12 @@ func (a *app) openStore() (session.Store, error) {
 		a.logger.Warn("--storage.backend=memory keeps the sessions in this process only: they are lost on every restart; use bolt (the default) for a venue")
 		return memstore.New(), nil
 	case "bolt":
-		return boltstore.Open(a.f.storagePath)
+		s, err := boltstore.Open(a.f.storagePath)
+		if err != nil {
+			return nil, err
+		}
+		a.backup = s
+		return s, nil
 	case "redis":
 		return a.openRedis()
 	default:
@@ -280,6 +286,8 @@ func (a *app) options() server.Options {
 		Registry:    a.registry,
 		Webhook:     a.webhook,
 		Gate:        a.gate,
+		AdminAPI:    a.f.adminAPI,
+		Backup:      a.backup,
 		Logger:      a.logger,
 		Landing: web.LandingConfig{
 			Name:        "SynthesisVR Exporter",

@@ -43,6 +43,7 @@ type flags struct {
 	maxAge         time.Duration
 	tls            bool // --web.config.file serves TLS: the webhook URL is https
 	drainDelay     time.Duration
+	adminAPI       bool // --web.enable-admin-api
 	log            *promslog.Config
 }
 
@@ -58,6 +59,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("webhook.listen-address", "When set, the webhook is served on this address alone (a port apart from /metrics, e.g. internet-facing). It takes TLS, not basic auth, from --web.config.file.").StringVar(&f.webhookAddress)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	app.Flag("web.drain-delay", "On shutdown, how long /-/ready answers 503 before the listeners close, so a load balancer moves traffic away first; the webhook keeps taking events meanwhile.").Default("0s").DurationVar(&f.drainDelay)
+	app.Flag("web.enable-admin-api", "Serve the admin API under /api/v1/ on --web.listen-address (GET /api/v1/backup: a hot copy of the bolt file); guard it with --web.config.file basic auth or a firewall.").Default("false").BoolVar(&f.adminAPI)
 	app.Flag("config.file", "YAML configuration file (webhooks, locations, limits, tracing); without it the exporter runs on defaults.").StringVar(&f.configFile)
 	app.Flag("storage.backend", "Where sessions are kept: bolt (a file, one replica), redis (several replicas) or memory (lost on restart).").Default("bolt").EnumVar(&f.backend, "bolt", "redis", "memory")
 	app.Flag("storage.path", "The bolt file; its folder is created and also keeps a generated webhook token.").Default("data/synthesisvr.db").StringVar(&f.storagePath)

@@ -70,6 +70,12 @@ type Options struct {
 	Registry *prometheus.Registry
 	Webhook  *webhook.Handler
 	Gate     *Gate
+	// AdminAPI serves /api/v1/ (--web.enable-admin-api); off by default, since it
+	// reads and changes the store.
+	AdminAPI bool
+	// Backup copies the store's file for GET /api/v1/backup; nil when the store has
+	// no file.
+	Backup Backuper
 	// Reload reloads the configuration; nil when there is no file to reload.
 	Reload  func() error
 	Landing web.LandingConfig
@@ -109,6 +115,9 @@ func Main(o Options, webhookToo bool) (http.Handler, error) {
 	r.POST("/-/reload", o.reload)
 	r.PUT("/-/reload", o.reload)
 	r.Match(otherMethods("POST", "PUT"), "/-/reload", methodNotAllowed("POST, PUT"))
+	if o.AdminAPI {
+		r.GET("/api/v1/backup", o.backup)
+	}
 	if webhookToo {
 		o.Webhook.Register(r)
 	}
