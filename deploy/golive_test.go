@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -286,4 +287,37 @@ func TestGoLiveNginx(t *testing.T) {
 func port(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)
 	return p
+}
+
+// TestDeployReadme checks deploy/README.md against what it describes: the section the
+// exporter's start log points at, the shipped files it names, and every exporter flag
+// it gives (the exporter parses them).
+func TestDeployReadme(t *testing.T) {
+	doc := string(readFile(t, "deploy/README.md")) + string(readFile(t, "deploy/windows/README.md"))
+	if !strings.Contains(doc, "\n## Going live\n") {
+		t.Error(`deploy/README.md has no section "Going live", which the start log names`)
+	}
+	for _, f := range []string{"deploy/tls/web-config.yml", "deploy/caddy/Caddyfile", "deploy/nginx/synthesisvr_exporter.conf",
+		"deploy/systemd/config.yml", "deploy/systemd/synthesisvr_exporter.service", "deploy/docker/build.sh"} {
+		if !strings.Contains(doc, f) {
+			t.Errorf("deploy/README.md does not name %s", f)
+		}
+		readFile(t, f) // exists
+	}
+	bin, _ := command(t, "synthesisvr_exporter")
+	help, err := runTool(t, ".", bin, "--help")
+	if err != nil {
+		t.Fatalf("--help: %v", err)
+	}
+	names := regexp.MustCompile(`--(?:web|webhook|storage|config|session)\.[a-z-]+(?:\.[a-z-]+)*`).FindAllString(doc, -1)
+	if len(names) < 5 {
+		t.Fatalf("found only %d flags in the docs: %q", len(names), names)
+	}
+	for _, name := range names {
+		// Boolean flags show as --[no-]name.
+		flag := regexp.QuoteMeta(name[2:])
+		if !regexp.MustCompile(`(?m)^\s+(?:-\w, )?--(?:\[no-\])?` + flag + `\b`).MatchString(help) {
+			t.Errorf("deploy/README.md names %s, which the exporter does not have", name)
+		}
+	}
 }
