@@ -25,6 +25,9 @@ type Config struct {
 	// webhook-token beside the bolt file) valid, as webhook "generated", when
 	// webhooks are configured later; true unless the file says false.
 	GeneratedToken bool `yaml:"generated_token"`
+	// API is the synthesisvr_api section, nil when the file has none; APISettings
+	// gives the settings in force either way.
+	API *API `yaml:"synthesisvr_api"`
 }
 
 // Webhook is one webhook URL given to SynthesisVR, identified by its token.
@@ -69,6 +72,13 @@ type Location struct {
 	// Schedule is, after Load, the parsed timezone, hours and closed_on: it says when the
 	// location is open. Nil for a Location not from a file.
 	Schedule *openinghours.Schedule `yaml:"-" json:"-"`
+	// APIKey is, after Load, the key of SynthesisVR's sessions API (from api_key or
+	// api_key_file), empty when the location has none. It is a secret like a webhook
+	// token: kept out of JSON, and Location formats itself without it.
+	APIKey string `yaml:"api_key" json:"-"`
+	// APIKeyFile is, after Load, the path the key was read from, resolved against the
+	// config file's directory.
+	APIKeyFile string `yaml:"api_key_file"`
 	// Line is the line of this entry in the file (for error messages of later validation);
 	// 0 when not from a file.
 	Line int `yaml:"-"`

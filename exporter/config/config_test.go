@@ -281,7 +281,7 @@ func errorCases(dir string) map[string]errorCase {
 	return map[string]errorCase{
 		"unknown top-level key": {
 			yaml: lines("webhook:", "  - name: a"),
-			want: []issue{{1, "webhook", "unknown field; known fields are webhooks, locations, limits, tracing, generated_token"}},
+			want: []issue{{1, "webhook", "unknown field; known fields are webhooks, locations, limits, tracing, generated_token, synthesisvr_api"}},
 		},
 		"unknown key in limits": {
 			yaml: lines("limits:", "  max_body_bytes: 10", "  max_bodybytes: 10"),
@@ -293,7 +293,7 @@ func errorCases(dir string) map[string]errorCase {
 		},
 		"unknown key in locations[0]": {
 			yaml: lines("locations:", "  - name: A", "    timezon: UTC"),
-			want: []issue{{3, "locations[0].timezon", "unknown field; known fields are name, timezone, hours, closed_on"}},
+			want: []issue{{3, "locations[0].timezon", "unknown field; known fields are name, timezone, hours, closed_on, api_key, api_key_file"}},
 		},
 		"unknown key in tracing": {
 			yaml: lines("tracing:", "  customerid: true"),
@@ -345,7 +345,7 @@ func errorCases(dir string) map[string]errorCase {
 		},
 		"top level is a list": {
 			yaml: lines("- webhooks"),
-			want: []issue{{1, "", "must be a mapping with the fields webhooks, locations, limits, tracing, generated_token, got a list"}},
+			want: []issue{{1, "", "must be a mapping with the fields webhooks, locations, limits, tracing, generated_token, synthesisvr_api, got a list"}},
 		},
 		"token and token_file both": {
 			yaml: webhook("    token: "+secret, "    token_file: good.token"),

@@ -21,6 +21,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		{"limits", func(n *yaml.Node, path string) { p.limits(n, path, &c.Limits) }},
 		{"tracing", func(n *yaml.Node, path string) { p.tracing(n, path, &c.Tracing) }},
 		{"generated_token", p.boolean(&c.GeneratedToken)},
+		{"synthesisvr_api", func(n *yaml.Node, path string) { c.API = p.api(n, path) }},
 	})
 	c.Limits.fillDefaults()
 	p.checkLocationCount(c, values)
@@ -148,10 +149,13 @@ func (p *parser) location(n *yaml.Node, path string) (Location, map[string]*yaml
 		{"timezone", p.str(&l.Timezone)},
 		{"hours", func(n *yaml.Node, path string) { l.Hours = p.hours(n, path) }},
 		{"closed_on", func(n *yaml.Node, path string) { l.ClosedOn = p.dates(n, path) }},
+		{"api_key", p.str(&l.APIKey)},
+		{"api_key_file", p.str(&l.APIKeyFile)},
 	})
 	if !ok {
 		return l, nil, false
 	}
+	p.apiKey(&l, values, path)
 	if name := values["name"]; name == nil {
 		p.errorf(n, path+".name", "required; use the location title SynthesisVR sends, e.g. Downtown")
 	} else {

@@ -154,6 +154,8 @@ type parser struct {
 	dir    string
 	issues []Issue
 	faulty map[string]bool // paths that have an issue
+	// apiKeys remembers where each location's API key was set, to refuse a shared one.
+	apiKeys map[string]seenAt
 }
 
 // errorf records an issue unless the field already has one: a field's first problem
