@@ -162,6 +162,12 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 		s.Exempt[l.Name] = true
 	}
 	a.logWebhooks(hooks)
+	for _, l := range cfg.Locations {
+		if l.APIKeyExposed {
+			a.logger.Warn("The location's SynthesisVR API key file is readable by its group or by others; let only the exporter's user read it (chmod 600)",
+				"location", l.Name, "file", l.APIKeyFile)
+		}
+	}
 	return webhook.NewSettings(s), nil
 }
 

@@ -79,6 +79,9 @@ type Location struct {
 	// APIKeyFile is, after Load, the path the key was read from, resolved against the
 	// config file's directory.
 	APIKeyFile string `yaml:"api_key_file"`
+	// APIKeyExposed reports, after Load, that the API key file is readable by its
+	// group or others.
+	APIKeyExposed bool `yaml:"-" json:"-"`
 	// Line is the line of this entry in the file (for error messages of later validation);
 	// 0 when not from a file.
 	Line int `yaml:"-"`
