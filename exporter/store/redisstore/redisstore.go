@@ -53,7 +53,7 @@ var keyNames = []string{
 // Indexes into Store.keys.
 const (
 	keySchema = iota
-	_
+	keySessions
 	_
 	_
 	_
