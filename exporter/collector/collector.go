@@ -62,8 +62,9 @@ type Collector struct {
 	timeout    time.Duration
 	logger     *slog.Logger
 
-	// exported holds every location this collector exported: bounded by the
-	// store's limits.max_locations, as the store's own locations are.
+	// exported holds every location this collector exported, but those an
+	// operator forgot: bounded by the store's limits.max_locations, as the
+	// store's own locations are. mu also orders a scrape's read of the store.
 	mu       sync.Mutex
 	exported map[string]struct{}
 }
@@ -99,6 +100,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, l.Name)
 	}
+	// The store's read and the memory of exported locations change together, so
+	// that a location forgotten meanwhile (Forget) is not remembered again from a
+	// read made before it was forgotten.
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	locs, err := c.read()
 	if err != nil {
 		c.metrics.StoreError(OpRead)
@@ -128,8 +134,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // keep "== 0" alerts quiet. Locations with counters set (seen in events) count as
 // exported too.
 func (c *Collector) keepExported(locs map[string]session.LocationStats) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, name := range c.metrics.Locations() {
 		c.exported[name] = struct{}{}
 	}
