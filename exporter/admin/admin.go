@@ -61,8 +61,8 @@ type Options struct {
 	// Forgotten is told about a location removed from the store, to delete its
 	// series.
 	Forgotten func(location string)
-	// Configured reports whether the configuration in force names a location:
-	// such a location would come back at the next scrape, so it is not forgotten.
+	// Configured reports whether the configuration in force lists a location:
+	// such a location is exported at every scrape, so it is not forgotten.
 	Configured func(location string) bool
 	Recorder   Recorder
 	Spans      *tracing.Spans // nil: no spans

@@ -173,7 +173,7 @@ func (h *Handler) refused(c *gin.Context, name string, err error) {
 	var msg string
 	switch {
 	case errors.Is(err, errConfigured):
-		msg = fmt.Sprintf("location %q is named in the configuration, so it would come back: remove it from --config.file (locations and webhooks), reload, then forget it", name)
+		msg = fmt.Sprintf("location %q is in the configuration's locations, which are always exported: remove it from --config.file first, reload, then forget it", name)
 	case errors.Is(err, session.ErrLocationBusy):
 		msg = fmt.Sprintf("%v: end them first (DELETE %s/sessions/{uuid}), or repeat with ?force=true to end them with reason admin", err, Prefix)
 	case errors.Is(err, session.ErrUnknownLocation):

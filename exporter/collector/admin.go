@@ -19,13 +19,30 @@ func (m *Metrics) ForgetLocation(loc string) {
 	m.duration.DeletePartialMatch(match)
 }
 
-// Forget stops exporting a location's gauges that an operator removed from the
-// store; Metrics.ForgetLocation must have run first, so that the location is
-// not taken back from the counters.
+// known reports whether loc's counters are set.
+func (m *Metrics) known(loc string) bool {
+	_, ok := m.locations.Load(loc)
+	return ok
+}
+
+// Forget stops exporting every series of a location that an operator removed
+// from the store: its counters, and its gauges, which the collector would
+// otherwise keep at 0 as it does for a store that lost its state. OnForget, when
+// set, is told. The other replicas sharing the store learn it from
+// Forgotten at their next scrape.
 func (c *Collector) Forget(loc string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.forgetLocked(loc)
+}
+
+func (c *Collector) forgetLocked(loc string) {
+	// The counters first: keepExported takes their locations back.
+	c.metrics.ForgetLocation(loc)
 	delete(c.exported, loc)
+	if c.OnForget != nil {
+		c.OnForget(loc)
+	}
 }
 
 // Forget deletes the counter of a location that an operator removed.

@@ -1,6 +1,7 @@
 package collector_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,6 @@ func TestForgottenLocationVanishes(t *testing.T) {
 		t.Fatalf("%d active series before, want 2", n)
 	}
 	locs = map[string]session.LocationStats{"Mall": {Active: 3, Stations: 4}} // the store forgot Old
-	m.ForgetLocation("Old")
 	c.Forget("Old")
 	want := `
 # HELP synthesisvr_sessions_active Sessions active now, by location: created and not yet deleted or expired.
@@ -68,6 +68,53 @@ synthesisvr_sessions_active{location="Mall"} 3
 		if l == "Old" {
 			t.Fatal("the forgotten location is still among the counted ones")
 		}
+	}
+}
+
+// replicaStore is a store another replica forgot a location of.
+type replicaStore struct {
+	locs      *map[string]session.LocationStats
+	forgotten *[]string
+}
+
+func (s replicaStore) Locations(ctx context.Context) (map[string]session.LocationStats, error) {
+	return switchStore{s.locs}.Locations(ctx)
+}
+
+func (s replicaStore) Forgotten(context.Context) ([]string, error) { return *s.forgotten, nil }
+
+// TestLocationForgottenByAnotherReplica checks that a replica drops the series
+// of a location that another replica forgot, once the store says so, and
+// exports it again when an event brings it back.
+func TestLocationForgottenByAnotherReplica(t *testing.T) {
+	locs := map[string]session.LocationStats{"Old": {Active: 1, Stations: 2}, "Mall": {Active: 3, Stations: 4}}
+	var forgotten []string
+	reg := prometheus.NewPedanticRegistry()
+	m := collector.NewMetrics(reg, nil)
+	c := collector.New(replicaStore{&locs, &forgotten}, m, noLocations, discard)
+	var told []string
+	c.OnForget = func(loc string) { told = append(told, loc) }
+	reg.MustRegister(c)
+	m.InitLocation("Old")
+	if n, err := testutil.GatherAndCount(reg, "synthesisvr_sessions_active"); err != nil || n != 2 {
+		t.Fatalf("%d active series before (%v), want 2", n, err)
+	}
+	// Another replica forgot Old: the store no longer has it and says so.
+	locs = map[string]session.LocationStats{"Mall": {Active: 3, Stations: 4}}
+	forgotten = []string{"Old"}
+	for range 2 {
+		if n, err := testutil.GatherAndCount(reg, "synthesisvr_sessions_active", "synthesisvr_sessions_started_total"); err != nil || n != 1 {
+			t.Fatalf("%d active and started series after the forget (%v), want 1 (Mall active)", n, err)
+		}
+	}
+	if len(told) != 1 || told[0] != "Old" {
+		t.Fatalf("OnForget told %v, want Old once", told)
+	}
+	// An event brings it back: the store knows it again and no longer lists it.
+	locs["Old"] = session.LocationStats{Active: 1, Stations: 1}
+	forgotten = nil
+	if n, err := testutil.GatherAndCount(reg, "synthesisvr_sessions_active"); err != nil || n != 2 {
+		t.Fatalf("%d active series after it came back (%v), want 2", n, err)
 	}
 }
 

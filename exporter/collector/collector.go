@@ -34,6 +34,9 @@ var (
 // It must be safe for concurrent use.
 type LocationLister interface {
 	Locations(ctx context.Context) (map[string]session.LocationStats, error)
+	// Forgotten names the locations an operator forgot, through this process or
+	// another one sharing the store.
+	Forgotten(ctx context.Context) ([]string, error)
 }
 
 // Schedule says when a location is open; an *openinghours.Schedule is one. It must be
@@ -61,6 +64,9 @@ type Collector struct {
 	now        func() time.Time
 	timeout    time.Duration
 	logger     *slog.Logger
+	// OnForget, when set before use, is told about every location forgotten
+	// (Forget, or another replica's forget), for series kept elsewhere.
+	OnForget func(location string)
 
 	// exported holds every location this collector exported, but those an
 	// operator forgot: bounded by the store's limits.max_locations, as the
@@ -147,9 +153,26 @@ func (c *Collector) keepExported(locs map[string]session.LocationStats) {
 	}
 }
 
-// read reads the store for one scrape, within the collector's timeout.
+// read reads the store for one scrape, within the collector's timeout, and
+// forgets the locations an operator forgot through another replica. c.mu is held.
 func (c *Collector) read() (map[string]session.LocationStats, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	return c.store.Locations(ctx)
+	locs, err := c.store.Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gone, err := c.store.Forgotten(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range gone {
+		// Read after the locations: a location in both was forgotten between
+		// the two reads.
+		delete(locs, name)
+		if _, ok := c.exported[name]; ok || c.metrics.known(name) {
+			c.forgetLocked(name)
+		}
+	}
+	return locs, nil
 }

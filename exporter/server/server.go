@@ -1,5 +1,6 @@
 // Package server routes the exporter's HTTP endpoints, in one place: metrics,
-// health, readiness, reload, the landing page and the webhook receiver.
+// health, readiness, reload, the landing page, the admin API and the webhook
+// receiver.
 package server
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/admin"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
 )
 
@@ -70,7 +72,10 @@ type Options struct {
 	Webhook  *webhook.Handler
 	Gate     *Gate
 	// Reload reloads the configuration; nil when there is no file to reload.
-	Reload  func() error
+	Reload func() error
+	// Admin serves the admin API under /api/v1; nil (without
+	// --web.enable-admin-api) answers 403 there.
+	Admin   *admin.Handler
 	Landing web.LandingConfig
 	Logger  *slog.Logger
 }
@@ -107,6 +112,13 @@ func Main(o Options, webhookToo bool) (http.Handler, error) {
 	r.HEAD("/-/ready", o.ready)
 	r.POST("/-/reload", o.reload)
 	r.PUT("/-/reload", o.reload)
+	// The admin API, on this listener only, so that --web.config.file's basic
+	// auth guards it; every /api/v1 route goes through admin.Register.
+	if o.Admin != nil {
+		o.Admin.Register(r)
+	} else {
+		r.NoRoute(admin.Disabled, webhook.NotFound)
+	}
 	if webhookToo {
 		o.Webhook.Register(r)
 	}

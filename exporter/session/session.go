@@ -154,6 +154,11 @@ type Store interface {
 	// ends them (ResultAdmin, in one atomic step with the removal) and returns
 	// them, sorted by start time, then uuid.
 	Forget(ctx context.Context, location string, now time.Time, force bool) ([]Outcome, error)
+	// Forgotten returns the locations forgotten and not named by an event
+	// since, so that the other processes sharing the store drop their series
+	// too. A store that is never shared returns nil: its one process forgot
+	// them already.
+	Forgotten(ctx context.Context) ([]string, error)
 	// Ping reports whether the store can take changes now.
 	Ping(ctx context.Context) error
 	Close() error

@@ -38,6 +38,11 @@ func (s *Store) Forget(ctx context.Context, location string, now time.Time, forc
 	return s.primary.Forget(ctx, location, now, force)
 }
 
+// Forgotten implements session.Store.
+func (s *Store) Forgotten(ctx context.Context) ([]string, error) {
+	return s.primary.Forgotten(ctx)
+}
+
 // settled reports whether the spool is open and empty.
 func (s *Store) settled() error {
 	s.mu.Lock()

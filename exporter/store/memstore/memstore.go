@@ -69,3 +69,7 @@ func (s *Store) Forget(_ context.Context, location string, now time.Time, force 
 	defer s.mu.Unlock()
 	return s.state.Forget(location, now, force)
 }
+
+// Forgotten implements session.Store: this store has one process, which forgot
+// its locations' series itself.
+func (s *Store) Forgotten(context.Context) ([]string, error) { return nil, nil }

@@ -108,3 +108,16 @@ func (s *Store) Forget(ctx context.Context, location string, now time.Time, forc
 	session.SortExpired(out)
 	return out, nil
 }
+
+// Forgotten implements session.Store: the replicas' collectors read it at every
+// scrape.
+func (s *Store) Forgotten(ctx context.Context) ([]string, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	out, err := s.client.SMembers(ctx, s.keys[keyForgotten]).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis read forgotten locations: %w", err)
+	}
+	return out, nil
+}

@@ -13,6 +13,7 @@
 //	<prefix>location_active      hash   location -> active sessions
 //	<prefix>location_stations    hash   location -> stations in them
 //	<prefix>location_last_event  hash   location -> newest event; its fields are the known locations
+//	<prefix>forgotten            set    locations forgotten through the admin API and not seen since
 //
 // Times are unix nanoseconds, so outcomes and gauges are exactly those of the
 // in-memory state machine.
@@ -47,7 +48,7 @@ var ErrClosed = errors.New("redis store is closed")
 // keyNames are the keys under the prefix, in the order the scripts take them.
 var keyNames = []string{
 	"schema", "sessions", "sessions_by_start", "tombstones", "tombstones_by_until",
-	"location_active", "location_stations", "location_last_event",
+	"location_active", "location_stations", "location_last_event", "forgotten",
 }
 
 // Indexes into Store.keys.
@@ -60,6 +61,7 @@ const (
 	keyActive
 	keyStations
 	keyLast
+	keyForgotten
 )
 
 // Store implements the session.Store interface on Redis.

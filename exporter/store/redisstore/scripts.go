@@ -18,8 +18,8 @@ import "github.com/redis/go-redis/v9"
 
 // scriptPrelude declares the keys and helpers both writing scripts use.
 const scriptPrelude = `
-local kSchema, kSessions, kStarted, kTombs, kTombUntil, kActive, kStations, kLast =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local kSchema, kSessions, kStarted, kTombs, kTombUntil, kActive, kStations, kLast, kForgotten =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
 local schema = redis.call('GET', kSchema)
 if not schema then
@@ -65,6 +65,9 @@ end
 
 local function touch(loc)
   local cur = redis.call('HGET', kLast, loc)
+  if not cur then
+    redis.call('SREM', kForgotten, loc) -- a forgotten location is back
+  end
   if (not cur) or now > cur then
     redis.call('HSET', kLast, loc, now)
   end
@@ -173,7 +176,8 @@ return {started, stations, sloc}
 `)
 
 // forgetScript removes a location, ending its sessions first with force. ARGV:
-// schema, location, tombstone until, force (1/0). It returns {'unknown'} for a
+// schema, location, tombstone until, force (1/0). The location joins the
+// forgotten set, which tells the other replicas to drop its series. It returns {'unknown'} for a
 // location not known, {'busy', active} for one with sessions and no force, or
 // {'forgotten', ended} with ended as {uuid, started, stations, location}.
 // Sessions have no index by location, so with active sessions it reads them all:
@@ -203,5 +207,6 @@ end
 redis.call('HDEL', kLast, loc)
 redis.call('HDEL', kActive, loc)
 redis.call('HDEL', kStations, loc)
+redis.call('SADD', kForgotten, loc)
 return {'forgotten', ended}
 `)

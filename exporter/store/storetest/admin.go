@@ -203,4 +203,19 @@ func testSharedAdmin(t *testing.T, h Harness) {
 	want := map[string]Loc{"A": {}}
 	checkLocations(t, a, want, "on the first store")
 	checkLocations(t, b, want, "on the second store")
+	// The other store learns what was forgotten, until an event names it again.
+	wantForgotten(t, b, []string{"B"}, "after forgetting")
+	applyStep(t, a, Step{At: time.Hour, Changes: []session.Change{Create("back", "B", 1)}})
+	wantForgotten(t, b, nil, "after an event named it again")
+}
+
+func wantForgotten(t *testing.T, s session.Store, want []string, when string) {
+	t.Helper()
+	got, err := s.Forgotten(context.Background())
+	if err != nil {
+		t.Fatalf("Forgotten %s: %v", when, err)
+	}
+	if len(got) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got, want)) {
+		t.Fatalf("forgotten locations %s: %q, want %q", when, got, want)
+	}
 }
