@@ -29,7 +29,8 @@ func (m *Metrics) known(loc string) bool {
 // from the store: its counters, and its gauges, which the collector would
 // otherwise keep at 0 as it does for a store that lost its state. OnForget, when
 // set, is told. The other replicas sharing the store learn it from
-// Forgotten at their next scrape.
+// Forgotten at their next scrape, which drops the gauges at once and the
+// counters from the scrape after (the registry gathers them beside it).
 func (c *Collector) Forget(loc string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
