@@ -128,7 +128,7 @@ func TestEndSession(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Ended.UUID != "b-1" || got.Ended.Location != "Old name" || got.Ended.Reason != session.ReasonAdmin || got.Ended.DurationSeconds != 3600 {
+	if got.Ended.UUID != "b-1" || got.Ended.Location != "Old name" || got.Ended.Reason != session.ReasonAdmin || got.Ended.State != admin.StateEnded || got.Ended.DurationSeconds != 3600 {
 		t.Fatalf("ended %+v", got.Ended)
 	}
 	if len(e.ended) != 1 || e.ended[0].Result != session.ResultAdmin {
@@ -159,7 +159,7 @@ func TestForgetLocation(t *testing.T) {
 		body   string
 	}{
 		{"busy without force", "/api/v1/locations/Old%20name", http.StatusConflict, "?force=true"},
-		{"busy with force=false", "/api/v1/locations/Old%20name?force=false", http.StatusConflict, "has 2"},
+		{"busy with force=false", "/api/v1/locations/Old%20name?force=false", http.StatusConflict, "still has active sessions"},
 		{"force not a boolean", "/api/v1/locations/Old%20name?force=yes", http.StatusBadRequest, "force"},
 		{"configured", "/api/v1/locations/Downtown?force=true", http.StatusConflict, "remove it from --config.file"},
 		{"unknown", "/api/v1/locations/Nowhere", http.StatusNotFound, "no location"},

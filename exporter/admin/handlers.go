@@ -22,6 +22,7 @@ import (
 const (
 	StateActive = "active"
 	StateBooked = "booked" // scheduled and not started yet (with a SynthesisVR API key)
+	StateEnded  = "ended"  // in the answer of a request that ended it
 )
 
 // Session is a session as the admin API lists it.
@@ -72,7 +73,9 @@ func listed(s session.Session) Session {
 }
 
 func ended(o session.Outcome) Ended {
-	return Ended{Session: listed(o.Session), Ended: o.Ended.UTC(), DurationSeconds: o.Duration().Seconds(), Reason: session.ReasonAdmin}
+	s := listed(o.Session)
+	s.State = StateEnded
+	return Ended{Session: s, Ended: o.Ended.UTC(), DurationSeconds: o.Duration().Seconds(), Reason: session.ReasonAdmin}
 }
 
 // listSessions answers the active sessions, by location, then start, then uuid.
@@ -175,7 +178,7 @@ func (h *Handler) refused(c *gin.Context, name string, err error) {
 	case errors.Is(err, errConfigured):
 		msg = fmt.Sprintf("location %q is in the configuration's locations, which are always exported: remove it from --config.file first, reload, then forget it", name)
 	case errors.Is(err, session.ErrLocationBusy):
-		msg = fmt.Sprintf("%v: end them first (DELETE %s/sessions/{uuid}), or repeat with ?force=true to end them with reason admin", err, Prefix)
+		msg = fmt.Sprintf("location %q still has active sessions: end them first (DELETE %s/sessions/{uuid}), or repeat with ?force=true to end them with reason admin", name, Prefix)
 	case errors.Is(err, session.ErrUnknownLocation):
 		msg = fmt.Sprintf("no location %q is known: it was forgotten already, or never sent an event", name)
 	default:
