@@ -92,17 +92,12 @@ func (s *Store) Forget(ctx context.Context, location string, now time.Time, forc
 	case status != "forgotten" || len(reply) != 2:
 		return nil, fmt.Errorf("redis forget script: unexpected reply %v", reply)
 	}
-	ended, _ := reply[1].([]any)
+	ended, err := endedSessions(reply[1])
+	if err != nil {
+		return nil, fmt.Errorf("redis forget script: %w", err)
+	}
 	out := make([]session.Outcome, 0, len(ended))
-	for _, e := range ended {
-		f, err := strs(e)
-		if err != nil || len(f) != 4 {
-			return nil, fmt.Errorf("redis forget script: unexpected session %v", e)
-		}
-		sess, err := decodeSession(f[0], f[1], f[2], f[3])
-		if err != nil {
-			return nil, fmt.Errorf("redis forget script: %w", err)
-		}
+	for _, sess := range ended {
 		out = append(out, session.AdminOutcome(sess, now))
 	}
 	session.SortExpired(out)
