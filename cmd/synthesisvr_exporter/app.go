@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/admin"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/server"
@@ -52,6 +53,8 @@ type app struct {
 	unknown    *collector.UnknownLocations
 	conns      *server.ConnMetrics
 	maxConns   int // limits.max_connections, read at start: listeners are not rebound on a reload
+	collector  *collector.Collector
+	admin      *admin.Handler // with --web.enable-admin-api only
 }
 
 func newApp(f *flags, logger *slog.Logger) (*app, error) {
@@ -76,11 +79,13 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		a.store.Close()
 		return nil, err
 	}
+	a.collector = collector.New(a.store, a.metrics, a.configuredLocations, logger)
+	a.collector.OnForget = a.unknown.Forget // a forgotten location leaves every series
 	a.registry.MustRegister(
 		versioncollector.NewCollector(name),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collector.New(a.store, a.metrics, a.configuredLocations, logger),
+		a.collector,
 	)
 	a.setLocations(cfg)
 	a.initKnownLocations()
@@ -90,6 +95,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.webhook = webhook.New(a.unknown.Watch(a.store), a.metrics, a.gate.Accepting, settings, a.spans, logger)
+	a.startAdmin()
 	a.expirer = &session.Expirer{
 		Store: a.store, MaxAge: f.maxAge, Every: session.ExpiryInterval(f.maxAge),
 		Ended:  a.ended,
@@ -275,6 +281,7 @@ func (a *app) options() server.Options {
 		Webhook:     a.webhook,
 		Gate:        a.gate,
 		Lifecycle:   a.f.lifecycle,
+		Admin:       a.admin,
 		Logger:      a.logger,
 		Landing: web.LandingConfig{
 			Name:        "SynthesisVR Exporter",

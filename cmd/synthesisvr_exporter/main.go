@@ -43,6 +43,8 @@ type flags struct {
 	redis          redisFlags
 	maxAge         time.Duration
 	tls            bool // --web.config.file serves TLS: the webhook URL is https
+	basicAuth      bool // --web.config.file asks for basic auth
+	adminAPI       bool
 	drainDelay     time.Duration
 	lifecycle      bool // --web.enable-lifecycle
 	log            *promslog.Config
@@ -61,6 +63,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	app.Flag("web.drain-delay", "On shutdown, how long /-/ready answers 503 before the listeners close, so a load balancer moves traffic away first; the webhook keeps taking events meanwhile.").Default("0s").DurationVar(&f.drainDelay)
 	app.Flag("web.enable-lifecycle", "Allow POST and PUT /-/reload to reload the configuration (requests a browser marks cross-site are refused); SIGHUP always reloads.").Default("false").BoolVar(&f.lifecycle)
+	app.Flag("web.enable-admin-api", "Serve the admin API under /api/v1 on --web.listen-address: list the active sessions, end one, forget a location. Guard it with basic auth in --web.config.file.").Default("false").BoolVar(&f.adminAPI)
 	app.Flag("config.file", "YAML configuration file (webhooks, locations, limits, tracing); without it the exporter runs on defaults.").StringVar(&f.configFile)
 	app.Flag("storage.backend", "Where sessions are kept: bolt (a file, one replica), redis (several replicas) or memory (lost on restart).").Default("bolt").EnumVar(&f.backend, "bolt", "redis", "memory")
 	app.Flag("storage.path", "The bolt file; its folder is created and also keeps a generated webhook token.").Default("data/synthesisvr.db").StringVar(&f.storagePath)
@@ -123,6 +126,7 @@ func start(f *flags, logger *slog.Logger) (*exporter, error) {
 		return nil, err
 	}
 	f.tls = wc.TLS != nil
+	f.basicAuth = wc.BasicAuth
 	// Bind first: a taken port stops the start before anything is generated or logged as ready.
 	lns, err := bind(f)
 	if err != nil {

@@ -1,5 +1,6 @@
 // Package server routes the exporter's HTTP endpoints, in one place: metrics,
-// health, readiness, reload, the landing page and the webhook receiver.
+// health, readiness, reload, the landing page, the admin API and the webhook
+// receiver.
 package server
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/admin"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
 )
 
@@ -76,8 +78,11 @@ type Options struct {
 	// Lifecycle allows POST and PUT /-/reload (--web.enable-lifecycle); without it
 	// they answer 403 and only SIGHUP reloads.
 	Lifecycle bool
-	Landing   web.LandingConfig
-	Logger    *slog.Logger
+	// Admin serves the admin API under /api/v1; nil (without
+	// --web.enable-admin-api) answers 403 there.
+	Admin   *admin.Handler
+	Landing web.LandingConfig
+	Logger  *slog.Logger
 }
 
 // newEngine returns a gin engine without hints: unknown paths, wrong methods and
@@ -112,6 +117,13 @@ func Main(o Options, webhookToo bool) (http.Handler, error) {
 	r.HEAD("/-/ready", o.ready)
 	r.POST("/-/reload", o.reload)
 	r.PUT("/-/reload", o.reload)
+	// The admin API, on this listener only, so that --web.config.file's basic
+	// auth guards it; every /api/v1 route goes through admin.Register.
+	if o.Admin != nil {
+		o.Admin.Register(r)
+	} else {
+		r.NoRoute(admin.Disabled, webhook.NotFound)
+	}
 	if webhookToo {
 		o.Webhook.Register(r)
 	}
