@@ -32,7 +32,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// flags are the command line of DESIGN.md.
+// flags are the command line; README.md, "Command line", lists them for operators.
 type flags struct {
 	web            *web.FlagConfig
 	webhookAddress string

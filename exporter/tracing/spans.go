@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 )
 
-// Span names of the span model (DESIGN.md "Traces").
+// Span names of the span model (exporter/README.md, "The spans").
 const (
 	SpanSession = "synthesisvr.session"
 	SpanCreate  = "synthesisvr.session.create"

@@ -9,7 +9,7 @@ import (
 )
 
 // Model is what the exporter should hold after the events the simulator sent: it
-// follows the exporter's session semantics (DESIGN.md, "Session semantics"). A
+// follows the exporter's session semantics (exporter/README.md, "Session semantics"). A
 // create of an active uuid is a duplicate that updates its stations; a delete ends
 // the session and leaves a tombstone, so a create after its delete is ignored; a
 // session whose delete never comes stays active until the maximum age.
