@@ -140,3 +140,18 @@ func (m *Model) Locations() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Unended returns a delete for every session the model holds: those whose delete the
+// exporter did not answer 200 for, uncertain ones included, so that a run that stops
+// can end what it started. Sending a delete for a session the exporter never saw is
+// harmless: it only leaves a tombstone.
+func (m *Model) Unended() []Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Event, 0, len(m.sessions))
+	for uuid, s := range m.sessions {
+		out = append(out, Event{UUID: uuid, Action: actionDelete, Location: s.location, Stations: s.stations})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UUID < out[j].UUID })
+	return out
+}
