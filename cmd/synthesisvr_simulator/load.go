@@ -74,8 +74,8 @@ func addLoad(app *kingpin.Application, t *targetFlags) registered {
 		if err := o.Validate(); err != nil {
 			return nil, err
 		}
-		// The model only tells the clean-up which sessions are still active.
-		o.Model = simulator.NewModel()
+		// The clean-up needs to know which sessions are still active, nothing more.
+		o.Model = simulator.NewTracker()
 		return func(ctx context.Context, env *runEnv) int {
 			return t.run(ctx, env, o.Model, oneURL(url), func(ctx context.Context) int {
 				o.Seed = seedOf(o.Seed, env)
