@@ -68,6 +68,9 @@ func TestCompose(t *testing.T) {
 			checkAlertmanager(t, p)
 			checkGrafana(t, p)
 			for _, s := range p.Services {
+				if s.Image == "synthesisvr_exporter:dev" {
+					checkHardened(t, s)
+				}
 				if s.Image == "synthesisvr_exporter:dev" && s.Name != "simulator" {
 					checkComposeExporter(t, p, s)
 				}
@@ -157,6 +160,16 @@ func checkService(t *testing.T, p *types.Project, where, addr string) {
 
 // checkComposeExporter checks an exporter's command line against the exporter, its
 // config file with the exporter's own loader, its token, and where it sends traces.
+// checkHardened checks that a container of the exporter's image runs as in
+// production: read-only root, no capabilities, no-new-privileges.
+func checkHardened(t *testing.T, s types.ServiceConfig) {
+	t.Helper()
+	if !s.ReadOnly || !slices.Contains(s.CapDrop, "ALL") || !slices.Contains(s.SecurityOpt, "no-new-privileges:true") {
+		t.Errorf("%s: read_only %v, cap_drop %v, security_opt %v; want read_only, cap_drop ALL and no-new-privileges:true",
+			s.Name, s.ReadOnly, s.CapDrop, s.SecurityOpt)
+	}
+}
+
 func checkComposeExporter(t *testing.T, p *types.Project, s types.ServiceConfig) {
 	t.Helper()
 	if bin, ok := command(t, "synthesisvr_exporter"); ok {

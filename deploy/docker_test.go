@@ -144,7 +144,7 @@ func TestDockerignoreLetsInTheBuild(t *testing.T) {
 			t.Errorf(".dockerignore leaves out %s, which the image's build needs", p)
 		}
 	}
-	for _, p := range []string{".git/HEAD", "dashboards/overview.go", "data/synthesisvr.db", "exporter/event/decode_test.go", "README.md"} {
+	for _, p := range []string{".git/HEAD", "dashboards/overview.go", "data/synthesisvr.db", "exporter/event/decode_test.go", "README.md", "exporter/README.md"} {
 		if !excluded(p) {
 			t.Errorf(".dockerignore lets in %s, which the build does not need", p)
 		}

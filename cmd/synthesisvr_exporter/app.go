@@ -18,9 +18,9 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/admin"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
-	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/server"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/spool"
@@ -47,11 +47,15 @@ type app struct {
 	expirer    *session.Expirer
 	tracer     *tracing.Provider
 	spans      *tracing.Spans
-	backup     server.Backuper // the bolt store; nil with the others
+	backup     admin.Backuper // the bolt store; nil with the others
 	configured atomic.Pointer[[]collector.Location]
 	reloadMu   sync.Mutex
 	reloads    *collector.ReloadMetrics
 	unknown    *collector.UnknownLocations
+	conns      *server.ConnMetrics
+	maxConns   int // limits.max_connections, read at start: listeners are not rebound on a reload
+	collector  *collector.Collector
+	admin      *admin.Handler // with --web.enable-admin-api only
 }
 
 func newApp(f *flags, logger *slog.Logger) (*app, error) {
@@ -60,9 +64,11 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{f: f, logger: logger, registry: prometheus.NewRegistry()}
-	a.metrics = collector.NewMetrics(a.registry, event.Reasons)
+	a.metrics = collector.NewMetrics(a.registry, webhook.Reasons)
 	a.reloads = collector.NewReloadMetrics(a.registry, time.Now())
 	a.unknown = collector.NewUnknownLocations(a.registry, logger)
+	a.conns = server.NewConnMetrics(a.registry)
+	a.maxConns = cfg.Limits.MaxConnections
 	store, err := a.openStore()
 	if err != nil {
 		return nil, err
@@ -74,11 +80,13 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		a.store.Close()
 		return nil, err
 	}
+	a.collector = collector.New(a.store, a.metrics, a.configuredLocations, logger)
+	a.collector.OnForget = a.unknown.Forget // a forgotten location leaves every series
 	a.registry.MustRegister(
 		versioncollector.NewCollector(name),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collector.New(a.store, a.metrics, a.configuredLocations, logger),
+		a.collector,
 	)
 	a.logGoingLive()
 	a.setLocations(cfg)
@@ -89,6 +97,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.webhook = webhook.New(a.unknown.Watch(a.store), a.metrics, a.gate.Accepting, settings, a.spans, logger)
+	a.startAdmin()
 	a.expirer = &session.Expirer{
 		Store: a.store, MaxAge: f.maxAge, Every: session.ExpiryInterval(f.maxAge),
 		Ended:  a.ended,
@@ -152,12 +161,13 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
 		MaxEvents:         cfg.Limits.MaxEventsPerRequest,
 		MaxLocations:      cfg.Limits.MaxLocations,
+		MaxActiveSessions: cfg.Limits.MaxActiveSessions,
 		MaxInFlight:       cfg.Limits.MaxRequestsInFlight,
 		Exempt:            map[string]bool{},
 		CustomerIDOnSpans: cfg.Tracing.CustomerID,
 	}
 	for _, w := range hooks {
-		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location})
+		s.Hooks = append(s.Hooks, webhook.Hook{Name: w.Name, Token: w.Token, Location: w.Location, MaxActive: w.MaxActiveSessions})
 		if w.Location != "" {
 			s.Exempt[w.Location] = true
 		}
@@ -166,6 +176,12 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 		s.Exempt[l.Name] = true
 	}
 	a.logWebhooks(hooks)
+	for _, l := range cfg.Locations {
+		if l.APIKeyExposed {
+			a.logger.Warn("The location's SynthesisVR API key file is readable by its group or by others; let only the exporter's user read it (chmod 600)",
+				"location", l.Name, "file", l.APIKeyFile)
+		}
+	}
 	return webhook.NewSettings(s), nil
 }
 
@@ -180,6 +196,10 @@ func (a *app) logWebhooks(hooks []config.Webhook) {
 				msg += "; SynthesisVR needs it as https:// (" + goingLiveDoc + ")"
 			}
 			a.logger.Warn(msg, "url", webhookURL(a.f, w.Token), "token_file", w.TokenFile)
+		}
+		if w.Exposed {
+			a.logger.Warn("The webhook's token file is readable by its group or by others; let only the exporter's user read it (chmod 600)",
+				"name", w.Name, "file", w.TokenFile)
 		}
 		loc := w.Location
 		if loc == "" {
@@ -286,8 +306,8 @@ func (a *app) options() server.Options {
 		Registry:    a.registry,
 		Webhook:     a.webhook,
 		Gate:        a.gate,
-		AdminAPI:    a.f.adminAPI,
-		Backup:      a.backup,
+		Lifecycle:   a.f.lifecycle,
+		Admin:       a.admin,
 		Logger:      a.logger,
 		Landing: web.LandingConfig{
 			Name:        "SynthesisVR Exporter",

@@ -76,12 +76,13 @@ func TestBackupUnderLoad(t *testing.T) {
 	scrape(t, q.base).want(t, before, mActive, "location", "Backup")
 }
 
-// TestBackupNeedsTheAdminAPI: without --web.enable-admin-api there is no backup, and
-// a store without a file says what to do instead.
+// TestBackupNeedsTheAdminAPI: without --web.enable-admin-api there is no backup, it
+// is never on the webhook's listener, and a store without a file says what to do
+// instead.
 func TestBackupNeedsTheAdminAPI(t *testing.T) {
 	p := startExporter(t, options{})
-	if r := get(t, p.base+"/api/v1/backup"); r.code != http.StatusNotFound {
-		t.Errorf("GET /api/v1/backup without --web.enable-admin-api: status %d, want 404", r.code)
+	if r := get(t, p.base+"/api/v1/backup"); r.code != http.StatusForbidden {
+		t.Errorf("GET /api/v1/backup without --web.enable-admin-api: status %d, want 403 as the whole admin API", r.code)
 	}
 	m := startExporter(t, options{args: []string{"--web.enable-admin-api", "--storage.backend=memory"}})
 	if r := get(t, m.base+"/api/v1/backup"); r.code != http.StatusNotImplemented {

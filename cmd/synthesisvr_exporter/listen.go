@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -64,14 +65,19 @@ func (lns *listeners) close() {
 	}
 }
 
-// serve starts the HTTP servers on the bound listeners.
+// serve starts the HTTP servers on the bound listeners. Each listener keeps at
+// most limits.max_connections open, and each server logs net/http's own errors
+// through the exporter's logger (ErrorLog).
 func (ex *exporter) serve(f *flags, lns *listeners, wc server.WebConfig) error {
 	main, err := ex.app.mainHandler(lns.webhook == nil)
 	if err != nil {
 		return err
 	}
-	ms := newHTTPServer(main)
+	ms := newHTTPServer(main, server.ErrorLog(ex.logger, server.ListenerMain))
 	ex.servers = append(ex.servers, ms)
+	for i, l := range lns.main {
+		lns.main[i] = ex.app.conns.Limit(l, server.ListenerMain, ex.app.maxConns)
+	}
 	go func() {
 		var err error
 		if lns.main == nil {
@@ -84,16 +90,22 @@ func (ex *exporter) serve(f *flags, lns *listeners, wc server.WebConfig) error {
 	if lns.webhook == nil {
 		return nil
 	}
-	ws := newHTTPServer(ex.app.webhookHandler())
+	// The web config's http_server_config applies here as on the main listener:
+	// its headers on every answer, HTTP/2 only when it allows it.
+	ws := newHTTPServer(server.WithHeaders(ex.app.webhookHandler(), wc.HTTP.Header), server.ErrorLog(ex.logger, server.ListenerWebhook))
 	ex.servers = append(ex.servers, ws)
-	ex.logger.Info("Webhook listening on its own address", "address", lns.webhook.Addr().String(), "tls", wc.TLS != nil)
+	hook := ex.app.conns.Limit(lns.webhook, server.ListenerWebhook, ex.app.maxConns)
+	ex.logger.Info("Webhook listening on its own address", "address", lns.webhook.Addr().String(), "tls", wc.TLS != nil, "http2", wc.TLS != nil && wc.HTTP.HTTP2)
 	go func() {
 		var err error
 		if wc.TLS != nil {
 			ws.TLSConfig = wc.TLS
-			err = ws.ServeTLS(lns.webhook, "", "")
+			if !wc.HTTP.HTTP2 {
+				ws.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+			}
+			err = ws.ServeTLS(hook, "", "")
 		} else {
-			err = ws.Serve(lns.webhook)
+			err = ws.Serve(hook)
 		}
 		ex.report(err)
 	}()

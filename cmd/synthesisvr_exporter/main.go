@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"os"
@@ -51,7 +52,7 @@ type hooks struct {
 	started func()
 }
 
-// flags are the exporter's command line, described in the README.
+// flags are the command line; README.md, "Command line", lists them for operators.
 type flags struct {
 	web            *web.FlagConfig
 	webhookAddress string
@@ -62,8 +63,10 @@ type flags struct {
 	redis          redisFlags
 	maxAge         time.Duration
 	tls            bool // --web.config.file serves TLS: the webhook URL is https
+	basicAuth      bool // --web.config.file asks for basic auth
+	adminAPI       bool
 	drainDelay     time.Duration
-	adminAPI       bool // --web.enable-admin-api
+	lifecycle      bool // --web.enable-lifecycle
 	log            *promslog.Config
 }
 
@@ -79,7 +82,8 @@ func parseFlags(args []string, stdout, stderr io.Writer, storageDefault string) 
 	app.Flag("webhook.listen-address", "When set, the webhook is served on this address alone (a port apart from /metrics, e.g. internet-facing). It takes TLS, not basic auth, from --web.config.file.").StringVar(&f.webhookAddress)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	app.Flag("web.drain-delay", "On shutdown, how long /-/ready answers 503 before the listeners close, so a load balancer moves traffic away first; the webhook keeps taking events meanwhile.").Default("0s").DurationVar(&f.drainDelay)
-	app.Flag("web.enable-admin-api", "Serve the admin API under /api/v1/ on --web.listen-address (GET /api/v1/backup: a hot copy of the bolt file); guard it with --web.config.file basic auth or a firewall.").Default("false").BoolVar(&f.adminAPI)
+	app.Flag("web.enable-lifecycle", "Allow POST and PUT /-/reload to reload the configuration (requests a browser marks cross-site are refused); SIGHUP always reloads.").Default("false").BoolVar(&f.lifecycle)
+	app.Flag("web.enable-admin-api", "Serve the admin API under /api/v1 on --web.listen-address: list the active sessions, end one, forget a location, take a hot backup of the bolt file. Guard it with basic auth in --web.config.file.").Default("false").BoolVar(&f.adminAPI)
 	app.Flag("config.file", "YAML configuration file (webhooks, locations, limits, tracing); without it the exporter runs on defaults.").StringVar(&f.configFile)
 	app.Flag("storage.backend", "Where sessions are kept: bolt (a file, one replica), redis (several replicas) or memory (lost on restart).").Default("bolt").EnumVar(&f.backend, "bolt", "redis", "memory")
 	app.Flag("storage.path", "The bolt file; its folder is created and also keeps a generated webhook token.").Default(storageDefault).StringVar(&f.storagePath)
@@ -156,6 +160,7 @@ func start(f *flags, logger *slog.Logger) (*exporter, error) {
 		return nil, err
 	}
 	f.tls = wc.TLS != nil
+	f.basicAuth = wc.BasicAuth
 	// Bind first: a taken port stops the start before anything is generated or logged as ready.
 	lns, err := bind(f)
 	if err != nil {
@@ -185,9 +190,10 @@ func start(f *flags, logger *slog.Logger) (*exporter, error) {
 	return ex, nil
 }
 
-func newHTTPServer(h http.Handler) *http.Server {
+func newHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
+		ErrorLog:          errorLog,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

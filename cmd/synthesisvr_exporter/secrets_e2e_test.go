@@ -39,7 +39,7 @@ func TestSecretsStaySecret(t *testing.T) {
 	rcv := startOTLPReceiver(t)
 	log := &logBuffer{}
 	p := launch(t, options{storage: filepath.Join(dir, "data", "synthesisvr.db"), config: cfg, hookPort: true, env: rcv.env(),
-		args: []string{"--web.config.file=" + web, "--log.level=debug"}}, log)
+		args: []string{"--web.config.file=" + web, "--log.level=debug", "--web.enable-lifecycle"}}, log)
 	c := tlsClient(pool)
 	main, hook := "https://"+hostAddr(p.base), "https://"+hostAddr(p.hookBase)
 	waitReadyTLS(t, p, c, main, metricsUser, metricsPass)

@@ -10,7 +10,7 @@ import (
 )
 
 func TestHTTPServerTimeouts(t *testing.T) {
-	s := newHTTPServer(http.NotFoundHandler())
+	s := newHTTPServer(http.NotFoundHandler(), nil)
 	tests := map[string]struct {
 		got, least, most time.Duration
 	}{
@@ -38,7 +38,7 @@ func TestHTTPServerTimeouts(t *testing.T) {
 // at its ReadHeaderTimeout, long before the client would finish.
 func TestTricklingHeadersAreCut(t *testing.T) {
 	p := startExporter(t, options{hookPort: true, env: []string{"SYNTHESISVR_WEBHOOK_TOKEN=" + hostileToken}})
-	timeout := newHTTPServer(nil).ReadHeaderTimeout
+	timeout := newHTTPServer(nil, nil).ReadHeaderTimeout
 	for name, base := range map[string]string{"main listener": p.base, "webhook listener": p.hookBase} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

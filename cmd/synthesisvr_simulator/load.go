@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -49,10 +51,10 @@ func seedOf(seed uint64, env *runEnv) uint64 {
 	return seed
 }
 
-func (f *loadFlags) options(url string) simulator.LoadOptions {
+func (f *loadFlags) options(url string, t *targetFlags) simulator.LoadOptions {
 	locs := make([]string, max(f.locations, 0))
 	for i := range locs {
-		locs[i] = fmt.Sprintf("Load %03d", i+1)
+		locs[i] = t.location(fmt.Sprintf("Load %03d", i+1))
 	}
 	return simulator.LoadOptions{
 		URL: url, Events: f.events, Rate: f.rate, Connections: f.connections,
@@ -68,24 +70,28 @@ func addLoad(app *kingpin.Application, t *targetFlags) registered {
 		if err != nil {
 			return nil, err
 		}
-		o := f.options(url)
+		o := f.options(url, t)
 		if err := o.Validate(); err != nil {
 			return nil, err
 		}
+		// The clean-up needs to know which sessions are still active, nothing more.
+		o.Model = simulator.NewTracker()
 		return func(ctx context.Context, env *runEnv) int {
-			o.Seed = seedOf(o.Seed, env)
-			env.logger.Info("Sending events", "url", redact(url), "events", o.Events, "connections", o.Connections, "rate", o.Rate)
-			res, err := simulator.RunLoad(ctx, o)
-			if err != nil {
-				env.logger.Error("Load failed", "err", err)
-				return 1
-			}
-			fmt.Fprintln(env.stdout, res)
-			explain(env, res)
-			if res.Failed() > 0 {
-				return 1
-			}
-			return 0
+			return t.run(ctx, env, o.Model, oneURL(url), func(ctx context.Context) int {
+				o.Seed = seedOf(o.Seed, env)
+				env.logger.Info("Sending events", "url", redact(url), "events", o.Events, "connections", o.Connections, "rate", o.Rate)
+				res, err := simulator.RunLoad(ctx, o)
+				if err != nil {
+					env.logger.Error("Load failed", "err", err)
+					return 1
+				}
+				fmt.Fprintln(env.stdout, res)
+				explain(env, res)
+				if res.Failed() > 0 {
+					return 1
+				}
+				return 0
+			})
 		}, nil
 	}}
 }
@@ -96,32 +102,66 @@ func addCheck(app *kingpin.Application, t *targetFlags) registered {
 	maxAge := cmd.Flag("session.max-age", "The exporter's --session.max-age: sessions whose delete never came are expected to end after it.").Default("6h").Duration()
 	delay := cmd.Flag("check.delay", "Wait this long after the load before comparing (e.g. past --session.max-age, to see sessions expire).").Default("0s").Duration()
 	drop := cmd.Flag("fault.drop", "For testing the check itself: this share of POSTs is not sent, yet counted as taken, like events an exporter lost.").Hidden().Default("0").Float64()
+	api := cmd.Flag("api", "Also serve a fake SynthesisVR sessions API with the load's sessions, scheduled on the real clock, and print the exporter's config for it (the exporter must be configured with it before the check).").Bool()
+	af := addAPIFlags(cmd, "api.listen-address", "127.0.0.1:0")
+	sched := &simulator.Schedule{}
+	cmd.Flag("schedule.lead", "With --api: bookings start up to this long after their create.").Default("30s").DurationVar(&sched.Lead)
+	cmd.Flag("schedule.length", "With --api: the longest session (the shortest is half of it).").Default("20s").DurationVar(&sched.Length)
 	return registered{clause: cmd, prepare: func() (command, error) {
 		url, err := t.webhook()
 		if err != nil {
 			return nil, err
 		}
-		o := f.options(url)
+		o := f.options(url, t)
 		o.Drop = *drop
 		if err := o.Validate(); err != nil {
 			return nil, err
 		}
+		if *api {
+			if err := af.edges.Validate(); err != nil {
+				return nil, err
+			}
+			o.Schedule = sched
+		} else {
+			af = nil
+		}
+		o.Model = simulator.NewModel()
 		return func(ctx context.Context, env *runEnv) int {
-			o.Seed = seedOf(o.Seed, env)
-			return runCheck(ctx, env, o, t.metrics(), *maxAge, *delay)
+			return t.run(ctx, env, o.Model, oneURL(url), func(ctx context.Context) int {
+				o.Seed = seedOf(o.Seed, env)
+				return runCheck(ctx, env, o, af, t.metrics(), *maxAge, *delay)
+			})
 		}, nil
 	}}
 }
 
-// runCheck scrapes a baseline, sends the load with a model, and compares.
-func runCheck(ctx context.Context, env *runEnv, o simulator.LoadOptions, metricsURL string, maxAge, delay time.Duration) int {
+// oneURL posts every location's events to url.
+func oneURL(url string) func(string) string { return func(string) string { return url } }
+
+// runCheck scrapes a baseline, sends the load with o.Model, and compares; with af
+// set it serves the fake API over the same model.
+func runCheck(ctx context.Context, env *runEnv, o simulator.LoadOptions, af *apiFlags, metricsURL string, maxAge, delay time.Duration) int {
 	client := simulator.NewClient(2)
 	baseline, err := simulator.Scrape(ctx, client, metricsURL)
 	if err != nil {
 		env.logger.Error("Reading the exporter's metrics before the load failed", "err", err)
 		return 1
 	}
-	o.Model = simulator.NewModel()
+	if af != nil {
+		locs := make([]simulator.APIKey, len(o.Locations))
+		for i, l := range o.Locations {
+			locs[i] = simulator.APIKey{Location: l, Zone: time.UTC}
+		}
+		actx, stop := context.WithCancel(ctx)
+		_, wait, err := startAPI(actx, env, af, o.Model, locs, o.Seed)
+		if err != nil {
+			stop()
+			env.logger.Error("Starting the fake API failed", "err", err)
+			return 1
+		}
+		defer wait()
+		defer stop()
+	}
 	env.logger.Info("Sending events", "url", redact(o.URL), "events", o.Events, "connections", o.Connections, "edges", fmt.Sprintf("%+v", o.Edges))
 	res, err := simulator.RunLoad(ctx, o)
 	if err != nil {
@@ -133,7 +173,35 @@ func runCheck(ctx context.Context, env *runEnv, o simulator.LoadOptions, metrics
 	if err := sleepCtx(ctx, delay); err != nil {
 		return 1
 	}
+	if af != nil {
+		// Until the exporter reads the API, its gauges follow the webhooks alone;
+		// what it should report with the API is shown for comparison by eye.
+		fmt.Fprint(env.stdout, apiSummary(o.Model.ExpectAPI(time.Now(), 2*time.Second)))
+	}
 	return verify(ctx, env, client, metricsURL, o.Model, baseline, maxAge)
+}
+
+// apiSummary sums the API expectations over the locations, for people.
+func apiSummary(want map[string]simulator.APIExpected) string {
+	var t simulator.APIExpected
+	for _, e := range want {
+		for _, p := range []struct{ sum, add *simulator.Range }{
+			{&t.Playing, &e.Playing}, {&t.Booked, &e.Booked}, {&t.Started, &e.Started}, {&t.Finished, &e.Finished},
+			{&t.Deleted, &e.Deleted}, {&t.Cancelled, &e.Cancelled}, {&t.Reconciled, &e.Reconciled}, {&t.Revenue, &e.Revenue},
+		} {
+			p.sum.Min += p.add.Min
+			p.sum.Max += p.add.Max
+		}
+	}
+	r := func(x simulator.Range) string {
+		if x.Min == x.Max {
+			return strconv.FormatFloat(x.Min, 'f', -1, 64)
+		}
+		return strconv.FormatFloat(x.Min, 'f', -1, 64) + "-" + strconv.FormatFloat(x.Max, 'f', -1, 64)
+	}
+	t.Revenue = simulator.Range{Min: math.Round(t.Revenue.Min*100) / 100, Max: math.Round(t.Revenue.Max*100) / 100}
+	return fmt.Sprintf("with the API: playing %s, booked %s; started %s, finished %s, deleted %s, cancelled %s, reconciled %s; revenue %s\n",
+		r(t.Playing), r(t.Booked), r(t.Started), r(t.Finished), r(t.Deleted), r(t.Cancelled), r(t.Reconciled), r(t.Revenue))
 }
 
 // verify compares the exporter with the model and prints the outcome.

@@ -25,6 +25,9 @@ type Config struct {
 	// webhook-token beside the bolt file) valid, as webhook "generated", when
 	// webhooks are configured later; true unless the file says false.
 	GeneratedToken bool `yaml:"generated_token"`
+	// API is the synthesisvr_api section, nil when the file has none; APISettings
+	// gives the settings in force either way.
+	API *API `yaml:"synthesisvr_api"`
 }
 
 // Webhook is one webhook URL given to SynthesisVR, identified by its token.
@@ -41,6 +44,13 @@ type Webhook struct {
 	TokenFile string `yaml:"token_file"`
 	// Location is the optional location label for every event of this webhook.
 	Location string `yaml:"location"`
+	// MaxActiveSessions, when set, bounds the active sessions at Location (it needs
+	// one), so that a leaked URL cannot fill the store; 0 leaves only
+	// limits.max_active_sessions.
+	MaxActiveSessions int `yaml:"max_active_sessions"`
+	// Exposed reports, after Load, that the token file is readable by its group or
+	// by others: worth a warning, not a refusal.
+	Exposed bool `yaml:"-" json:"-"`
 	// Line is the line of this entry in the file; 0 when not from a file.
 	Line int `yaml:"-"`
 	// Source says where the token came from, for the log (never the token itself);
@@ -63,6 +73,16 @@ type Location struct {
 	// Schedule is, after Load, the parsed timezone, hours and closed_on: it says when the
 	// location is open. Nil for a Location not from a file.
 	Schedule *openinghours.Schedule `yaml:"-" json:"-"`
+	// APIKey is, after Load, the key of SynthesisVR's sessions API (from api_key or
+	// api_key_file), empty when the location has none. It is a secret like a webhook
+	// token: kept out of JSON, and Location formats itself without it.
+	APIKey string `yaml:"api_key" json:"-"`
+	// APIKeyFile is, after Load, the path the key was read from, found as
+	// Webhook.TokenFile is ($CREDENTIALS_DIRECTORY first, then the config's folder).
+	APIKeyFile string `yaml:"api_key_file"`
+	// APIKeyExposed reports, after Load, that the API key file is readable by its
+	// group or others.
+	APIKeyExposed bool `yaml:"-" json:"-"`
 	// Line is the line of this entry in the file (for error messages of later validation);
 	// 0 when not from a file.
 	Line int `yaml:"-"`
@@ -77,6 +97,13 @@ type Limits struct {
 	// at once; further ones wait for a place within their 2 s budget, then get 503.
 	// It bounds the memory and goroutines that requests take while the store is slow.
 	MaxRequestsInFlight int `yaml:"max_requests_in_flight"`
+	// MaxActiveSessions bounds the active sessions of the whole store: a create past
+	// it is rejected, so that one valid token cannot exhaust memory or disk.
+	MaxActiveSessions int `yaml:"max_active_sessions"`
+	// MaxConnections bounds the open connections of each listener, so that idle
+	// connections cannot exhaust the file descriptors. It is read at start only:
+	// the listeners are not rebound on a reload.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // Tracing holds the span options.
@@ -91,6 +118,8 @@ const (
 	DefaultMaxEventsPerRequest = 1000
 	DefaultMaxLocations        = 1000
 	DefaultMaxRequestsInFlight = 64
+	DefaultMaxActiveSessions   = 100000
+	DefaultMaxConnections      = 1024
 )
 
 // Upper bounds for limits, so that a typo cannot make the exporter exhaust its memory.
@@ -99,6 +128,8 @@ const (
 	MaxEventsPerRequestLimit = 100000
 	MaxLocationsLimit        = 100000
 	MaxRequestsInFlightLimit = 10000
+	MaxActiveSessionsLimit   = 10000000
+	MaxConnectionsLimit      = 1000000
 )
 
 // MaxLocationNameBytes is the longest location name; it matches the event location label
@@ -125,6 +156,12 @@ func (l *Limits) fillDefaults() {
 	}
 	if l.MaxRequestsInFlight == 0 {
 		l.MaxRequestsInFlight = DefaultMaxRequestsInFlight
+	}
+	if l.MaxActiveSessions == 0 {
+		l.MaxActiveSessions = DefaultMaxActiveSessions
+	}
+	if l.MaxConnections == 0 {
+		l.MaxConnections = DefaultMaxConnections
 	}
 }
 
@@ -159,8 +196,8 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 
 // String describes the webhook with its token redacted.
 func (w Webhook) String() string {
-	return fmt.Sprintf("{Name:%q Token:%s TokenFile:%q Location:%q Line:%d Source:%q}",
-		w.Name, redacted(w.Token), w.TokenFile, w.Location, w.Line, w.Source)
+	return fmt.Sprintf("{Name:%q Token:%s TokenFile:%q Location:%q MaxActiveSessions:%d Line:%d Source:%q}",
+		w.Name, redacted(w.Token), w.TokenFile, w.Location, w.MaxActiveSessions, w.Line, w.Source)
 }
 
 // Format writes String for every verb: fmt would otherwise print the token field with

@@ -64,7 +64,22 @@ func TestTokenFileLeavingCredentialsIsNotACredential(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, parent, "x.token", secret)
-	if got, want := resolveTokenFile(confDir, creds, "../x.token"), filepath.Join(confDir, "../x.token"); got != want {
+	if got, want := resolveSecretFile(confDir, creds, "../x.token"), filepath.Join(confDir, "../x.token"); got != want {
 		t.Errorf("../x.token resolves to %s, want %s (relative to the config folder)", got, want)
+	}
+}
+
+// TestAPIKeyFileFromCredentialsDirectory: api_key_file follows token_file's rule.
+func TestAPIKeyFileFromCredentialsDirectory(t *testing.T) {
+	confDir, creds := t.TempDir(), t.TempDir()
+	writeFile(t, confDir, "api.key", apiKey)
+	writeFile(t, creds, "api.key", apiKey+"c")
+	t.Setenv(CredentialsDirectoryEnv, creds)
+	c, err := Parse("config.yml", confDir, []byte(lines("locations:", "  - name: A", "    api_key_file: api.key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.Locations[0]; l.APIKeyFile != filepath.Join(creds, "api.key") || l.APIKey != apiKey+"c" {
+		t.Errorf("api_key_file read from %s, want %s", l.APIKeyFile, filepath.Join(creds, "api.key"))
 	}
 }

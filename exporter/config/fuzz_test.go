@@ -26,6 +26,9 @@ func FuzzConfig(f *testing.F) {
 	for _, tc := range errorCases(dir) {
 		f.Add([]byte(tc.yaml))
 	}
+	for _, data := range apiCases() {
+		f.Add([]byte(data))
+	}
 	for _, s := range []string{"", "---\n", "~\n", "limits: {max_locations: 5\n", "webhooks: [{name: a, token: \"\u201cSECRET\u201d\"}]\n"} {
 		f.Add([]byte(s))
 	}
@@ -48,7 +51,8 @@ func FuzzConfig(f *testing.F) {
 
 // readsDevices reports whether a file could make Parse read a special file.
 func readsDevices(data []byte) bool {
-	if !bytes.Contains(data, []byte("token_file")) {
+	// token_file and api_key_file.
+	if !bytes.Contains(data, []byte("_file")) {
 		return false
 	}
 	for _, s := range []string{"/dev", "/proc", "/sys", `\`, "%", "!!"} {
@@ -99,5 +103,14 @@ func checkFuzzConfig(t *testing.T, c *Config) {
 		if l.Name == "" || len(l.Name) > MaxLocationNameBytes || l.Schedule == nil {
 			t.Fatalf("location %q accepted without a schedule or with a bad name", l.Name)
 		}
+		if l.APIKey != "" && ValidateAPIKey(l.APIKey) != nil {
+			t.Fatalf("location %q was accepted with a bad API key", l.Name)
+		}
+	}
+	a := c.APISettings()
+	if !validRange(a.LookupRange) || a.Timeout <= 0 || a.Timeout > MaxAPITimeout || a.PollInterval < 0 ||
+		a.PollInterval > MaxAPIPollInterval || !(a.MaxRequestsPerSecond > 0) || a.MaxRequestsPerSecond > MaxAPIRequestsPerSecond ||
+		!strings.HasPrefix(a.URL, "http") {
+		t.Fatalf("synthesisvr_api settings out of bounds: %+v", a)
 	}
 }

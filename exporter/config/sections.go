@@ -21,6 +21,7 @@ func (p *parser) config(root *yaml.Node) *Config {
 		{"limits", func(n *yaml.Node, path string) { p.limits(n, path, &c.Limits) }},
 		{"tracing", func(n *yaml.Node, path string) { p.tracing(n, path, &c.Tracing) }},
 		{"generated_token", p.boolean(&c.GeneratedToken)},
+		{"synthesisvr_api", func(n *yaml.Node, path string) { c.API = p.api(n, path) }},
 	})
 	c.Limits.fillDefaults()
 	p.checkLocationCount(c, values)
@@ -38,7 +39,7 @@ func (p *parser) webhooks(n *yaml.Node, path string) []Webhook {
 		}
 		if name := values["name"]; name != nil && strings.TrimSpace(w.Name) != "" {
 			if first, dup := unique(names, w.Name, name, path+".name"); dup {
-				p.errorf(name, path+".name", "duplicate name %q: %s on line %d has it too", w.Name, first.path, first.line)
+				p.errorf(name, path+".name", "duplicate name: %s on line %d has it too", first.path, first.line)
 			}
 		}
 		if src, spath := p.token(&w, item, values, path); src != nil {
@@ -59,6 +60,7 @@ func (p *parser) webhook(n *yaml.Node, path string) (Webhook, map[string]*yaml.N
 		{"token", p.str(&w.Token)},
 		{"token_file", p.str(&w.TokenFile)},
 		{"location", p.str(&w.Location)},
+		{"max_active_sessions", limit(p, &w.MaxActiveSessions, 0, MaxActiveSessionsLimit)},
 	})
 	if !ok {
 		return w, nil, false
@@ -68,6 +70,11 @@ func (p *parser) webhook(n *yaml.Node, path string) (Webhook, map[string]*yaml.N
 	}
 	if loc := values["location"]; loc != nil {
 		p.label(w.Location, loc, path+".location", "leave location out to label events with the location in their payload")
+	}
+	if n := values["max_active_sessions"]; n != nil && values["location"] == nil {
+		// The limit counts the sessions at the webhook's location: a webhook that
+		// takes its locations from the payload has none to count.
+		p.errorf(n, path+".max_active_sessions", "needs location: the limit counts the active sessions at the webhook's location; bind the webhook to one, or rely on limits.max_active_sessions")
 	}
 	return w, values, true
 }
@@ -98,13 +105,13 @@ func (p *parser) token(w *Webhook, n *yaml.Node, values map[string]*yaml.Node, p
 }
 
 func (p *parser) tokenFile(w *Webhook, n *yaml.Node, path string) (*yaml.Node, string) {
-	w.TokenFile = resolveTokenFile(p.dir, p.credentials, w.TokenFile)
-	token, err := readTokenFile(w.TokenFile)
+	w.TokenFile = resolveSecretFile(p.dir, p.credentials, w.TokenFile)
+	token, exposed, err := readTokenFile(w.TokenFile)
 	if err != nil {
 		p.errorf(n, path, "%v", err)
 		return nil, ""
 	}
-	w.Token = token
+	w.Token, w.Exposed = token, exposed
 	return n, path
 }
 
@@ -127,7 +134,7 @@ func (p *parser) locations(n *yaml.Node, path string) []Location {
 		}
 		if name := values["name"]; name != nil && strings.TrimSpace(l.Name) != "" {
 			if first, dup := unique(names, l.Name, name, path+".name"); dup {
-				p.errorf(name, path+".name", "duplicate name %q: %s on line %d has it too", l.Name, first.path, first.line)
+				p.errorf(name, path+".name", "duplicate name: %s on line %d has it too", first.path, first.line)
 			}
 		}
 		out = append(out, l)
@@ -142,10 +149,13 @@ func (p *parser) location(n *yaml.Node, path string) (Location, map[string]*yaml
 		{"timezone", p.str(&l.Timezone)},
 		{"hours", func(n *yaml.Node, path string) { l.Hours = p.hours(n, path) }},
 		{"closed_on", func(n *yaml.Node, path string) { l.ClosedOn = p.dates(n, path) }},
+		{"api_key", p.str(&l.APIKey)},
+		{"api_key_file", p.str(&l.APIKeyFile)},
 	})
 	if !ok {
 		return l, nil, false
 	}
+	p.apiKey(&l, values, path)
 	if name := values["name"]; name == nil {
 		p.errorf(n, path+".name", "required; use the location title SynthesisVR sends, e.g. Downtown")
 	} else {
@@ -164,6 +174,10 @@ func (p *parser) label(name string, n *yaml.Node, path, hint string) {
 		p.errorf(n, path, "is %d bytes long; at most %d are allowed, as for location labels", len(name), MaxLocationNameBytes)
 	case strings.ContainsFunc(name, unicode.IsControl):
 		p.errorf(n, path, "must not contain control characters such as tabs or newlines")
+	case strings.ContainsFunc(name, func(r rune) bool { return unicode.Is(unicode.Cf, r) }):
+		// Payload titles lose them (event.SanitizeLocation): such a name would
+		// never match one, and could look like another.
+		p.errorf(n, path, "must not contain invisible format characters such as U+200B zero width space or U+202E right-to-left override")
 	}
 }
 
@@ -221,6 +235,8 @@ func (p *parser) limits(n *yaml.Node, path string, l *Limits) {
 		{"max_events_per_request", limit(p, &l.MaxEventsPerRequest, DefaultMaxEventsPerRequest, MaxEventsPerRequestLimit)},
 		{"max_locations", limit(p, &l.MaxLocations, DefaultMaxLocations, MaxLocationsLimit)},
 		{"max_requests_in_flight", limit(p, &l.MaxRequestsInFlight, DefaultMaxRequestsInFlight, MaxRequestsInFlightLimit)},
+		{"max_active_sessions", limit(p, &l.MaxActiveSessions, DefaultMaxActiveSessions, MaxActiveSessionsLimit)},
+		{"max_connections", limit(p, &l.MaxConnections, DefaultMaxConnections, MaxConnectionsLimit)},
 	})
 }
 
@@ -230,10 +246,12 @@ func limit[T int | int64](p *parser, dst *T, def, most int64) func(*yaml.Node, s
 		v, ok := p.integer(n, path)
 		switch {
 		case !ok:
+		case v <= 0 && def == 0:
+			p.errorf(n, path, "must be greater than 0; leave it out for no limit of its own")
 		case v <= 0:
-			p.errorf(n, path, "must be greater than 0, got %d; leave it out for the default %d", v, def)
+			p.errorf(n, path, "must be greater than 0; leave it out for the default %d", def)
 		case v > most:
-			p.errorf(n, path, "must be at most %d, got %d", most, v)
+			p.errorf(n, path, "must be at most %d", most)
 		default:
 			*dst = T(v)
 		}

@@ -49,13 +49,13 @@ func tokenChar(r rune) bool {
 // LoadCredential=, to the private folder that holds the unit's credentials.
 const CredentialsDirectoryEnv = "CREDENTIALS_DIRECTORY"
 
-// resolveTokenFile says where a token_file is read from. An absolute path is taken
-// as is. A relative one is looked up first in $CREDENTIALS_DIRECTORY, when that is
-// set and the file is there, so that a systemd unit can pass the token with
-// LoadCredential= (readable by the service alone, whatever its user); else it is
-// relative to the config file's folder, dir. Only a name inside the folder (no
-// "..") is looked up among the credentials.
-func resolveTokenFile(dir, credentials, path string) string {
+// resolveSecretFile says where a token_file or api_key_file is read from. An
+// absolute path is taken as is. A relative one is looked up first in
+// $CREDENTIALS_DIRECTORY, when that is set and the file is there, so that a systemd
+// unit can pass the secret with LoadCredential= (readable by the service alone,
+// whatever its user); else it is relative to the config file's folder, dir. Only a
+// name inside the folder (no "..") is looked up among the credentials.
+func resolveSecretFile(dir, credentials, path string) string {
 	if credentials != "" && filepath.IsLocal(path) {
 		cred := filepath.Join(credentials, path)
 		if _, err := os.Stat(cred); err == nil {
@@ -74,36 +74,54 @@ func resolve(dir, path string) string {
 	return filepath.Join(dir, path)
 }
 
-// readTokenFile returns the file's content trimmed of surrounding white space. Its errors
-// name the file but never include its content.
-func readTokenFile(path string) (string, error) {
+// readTokenFile returns the token kept in the file at path, and whether the file is
+// readable by its group or others (see readSecretFile).
+func readTokenFile(path string) (token string, exposed bool, err error) {
+	return readSecretFile(path, maxTokenFileBytes, "a token file holds only the token",
+		"write a token into it, e.g. with: openssl rand -hex 16", func(token string) error {
+			if err := ValidateToken(token); err != nil {
+				return fmt.Errorf("the file's %w", err)
+			}
+			return nil
+		})
+}
+
+// readSecretFile returns the content of the secret file at path, trimmed of surrounding
+// white space and checked by validate, and whether the file is readable by its group
+// or others. A file over limit bytes is refused (what says what the file holds), and
+// an empty one told how to fill it (fill). Its errors never include the content, nor
+// the path, which the caller's field and line name.
+func readSecretFile(path string, limit int, what, fill string, validate func(string) error) (secret string, exposed bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fileError(path, err)
+		return "", false, fileError(err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileBytes+1))
+	if fi, err := f.Stat(); err == nil {
+		exposed = fi.Mode().Perm()&0o077 != 0
+	}
+	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	if err != nil {
-		return "", fileError(path, err)
+		return "", false, fileError(err)
 	}
-	if len(data) > maxTokenFileBytes {
-		return "", fmt.Errorf("file %q is larger than %d KiB; a token file holds only the token", path, maxTokenFileBytes>>10)
+	if len(data) > limit {
+		return "", false, fmt.Errorf("the file is larger than %d KiB; %s", limit>>10, what)
 	}
-	token := strings.TrimSpace(string(data))
-	if token == "" {
-		return "", fmt.Errorf("file %q is empty; write a token into it, e.g. openssl rand -hex 16 > %s", path, path)
+	secret = strings.TrimSpace(string(data))
+	if secret == "" {
+		return "", false, errors.New("the file is empty; " + fill)
 	}
-	if err := ValidateToken(token); err != nil {
-		return "", fmt.Errorf("file %q: %w", path, err)
+	if err := validate(secret); err != nil {
+		return "", false, err
 	}
-	return token, nil
+	return secret, exposed, nil
 }
 
 // fileError drops the operation and path that os errors repeat.
-func fileError(path string, err error) error {
+func fileError(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return fmt.Errorf("cannot read file %q: %v", path, err)
+	return fmt.Errorf("cannot read the file: %v", err)
 }

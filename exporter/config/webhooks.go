@@ -110,11 +110,11 @@ func readGenerated(path string) (w Webhook, ok bool, err error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return Webhook{}, false, nil
 	}
-	token, err := readTokenFile(path)
+	token, exposed, err := readTokenFile(path)
 	if err != nil {
-		return Webhook{}, false, fmt.Errorf("generated webhook token: %w; delete the file (a new token is generated when none is configured) or set generated_token: false in the config file", err)
+		return Webhook{}, false, fmt.Errorf("generated webhook token file %s: %w; delete the file (a new token is generated when none is configured) or set generated_token: false in the config file", path, err)
 	}
-	return Webhook{Name: GeneratedWebhook, Token: token, TokenFile: path, Source: "generated file " + path}, true, nil
+	return Webhook{Name: GeneratedWebhook, Token: token, TokenFile: path, Source: "generated file " + path, Exposed: exposed}, true, nil
 }
 
 // generate makes a random token and keeps it at path, mode 0600; when another

@@ -67,10 +67,10 @@ func TestWebhooks(t *testing.T) {
 			env: ptr(""), wantErr: "environment variable SYNTHESISVR_WEBHOOK_TOKEN: token is too short",
 		},
 		"an empty generated file": {
-			hooks: configured, file: "\n", wantErr: `generated webhook token: file "DIR/webhook-token" is empty`,
+			hooks: configured, file: "\n", wantErr: `generated webhook token file DIR/webhook-token: the file is empty`,
 		},
 		"a generated file with a bad token": {
-			hooks: configured, file: slashSecret, wantErr: `generated webhook token: file "DIR/webhook-token": token has a character that is not allowed`, wantIs: ErrTokenChars,
+			hooks: configured, file: slashSecret, wantErr: `generated webhook token file DIR/webhook-token: the file's token has a character that is not allowed`, wantIs: ErrTokenChars,
 		},
 		"a bad generated file is not read with generated_token: false": {
 			hooks: configured, file: "\n", noKeep: true,

@@ -54,8 +54,35 @@ func syntaxError(name string, data []byte, err error) error {
 		// At the end of a file without a final newline, yaml points past its last line.
 		is.Line = min(is.Line, lineCount(data))
 	}
-	is.Message = "not valid YAML: " + is.Message
+	if m := unknownAnchor.FindStringSubmatch(err.Error()); m != nil {
+		is.Line = aliasLine(data, m[1])
+	}
+	is.Message = "not valid YAML: " + withoutQuotes(is.Message)
 	return &Error{Issues: []Issue{is}}
+}
+
+// unknownAnchor matches yaml's error for an alias without its anchor, which has no line.
+var unknownAnchor = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
+
+// aliasLine is the first line that refers to the alias name, or 1.
+func aliasLine(data []byte, name string) int {
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if bytes.Contains(line, []byte("*"+name)) {
+			return i + 1
+		}
+	}
+	return 1
+}
+
+// quoted matches the text yaml quotes from the file in its messages (an anchor name,
+// a key, a value), with the space before it.
+var quoted = regexp.MustCompile("\\s*('[^']*'|\"[^\"]*\"|`[^`]*`)")
+
+// withoutQuotes drops the file's text that a yaml message repeats: it could be a
+// secret (an anchor named after a token, a token written in the wrong place), and
+// the line already says where to look.
+func withoutQuotes(msg string) string {
+	return quoted.ReplaceAllString(msg, "")
 }
 
 // lineCount is the number of lines of data as YAML counts them (a line ends at
@@ -128,6 +155,8 @@ type parser struct {
 	credentials string // $CREDENTIALS_DIRECTORY, or ""
 	issues      []Issue
 	faulty      map[string]bool // paths that have an issue
+	// apiKeys remembers where each location's API key was set, to refuse a shared one.
+	apiKeys map[string]seenAt
 }
 
 // errorf records an issue unless the field already has one: a field's first problem
@@ -232,7 +261,7 @@ func (p *parser) str(dst *string) func(*yaml.Node, string) {
 func (p *parser) boolean(dst *bool) func(*yaml.Node, string) {
 	return func(n *yaml.Node, path string) {
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(dst) != nil {
-			p.errorf(n, path, "must be true or false, got %s", shown(n))
+			p.errorf(n, path, "must be true or false, got %s", describe(n))
 		}
 	}
 }
@@ -241,11 +270,11 @@ func (p *parser) boolean(dst *bool) func(*yaml.Node, string) {
 func (p *parser) integer(n *yaml.Node, path string) (int64, bool) {
 	var v int64
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-		p.errorf(n, path, "must be an integer, got %s", shown(n))
+		p.errorf(n, path, "must be an integer, got %s", describe(n))
 		return 0, false
 	}
 	if err := n.Decode(&v); err != nil {
-		p.errorf(n, path, "must be an integer that fits in 64 bits, got %s", shown(n))
+		p.errorf(n, path, "must be an integer that fits in 64 bits")
 		return 0, false
 	}
 	return v, true
@@ -277,14 +306,6 @@ func describe(n *yaml.Node) string {
 		return "a date"
 	}
 	return "a " + strings.TrimPrefix(n.ShortTag(), "!!") + " value"
-}
-
-// shown quotes a scalar's value; only for fields that never hold a secret.
-func shown(n *yaml.Node) string {
-	if n.Kind == yaml.ScalarNode && !isNull(n) {
-		return strconv.Quote(n.Value)
-	}
-	return describe(n)
 }
 
 func join(path, key string) string {

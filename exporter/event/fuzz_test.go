@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -166,8 +165,8 @@ func checkIndex(t *testing.T, index int, seen map[int]bool) {
 }
 
 func checkLocation(t *testing.T, loc string) {
-	if loc == "" || len(loc) > MaxLocationBytes || !utf8.ValidString(loc) || strings.IndexFunc(loc, unicode.IsControl) >= 0 {
-		t.Fatalf("location %q is empty, too long, not UTF-8 or has control characters", loc)
+	if loc == "" || len(loc) > MaxLocationBytes || !utf8.ValidString(loc) || strings.IndexFunc(loc, Invisible) >= 0 {
+		t.Fatalf("location %q is empty, too long, not UTF-8 or has control or format characters", loc)
 	}
 	if loc != strings.TrimSpace(loc) || SanitizeLocation(loc) != loc {
 		t.Fatalf("location %q is not trimmed or changes when sanitized again", loc)

@@ -13,9 +13,11 @@ import (
 // logs or answers.
 const maxEcho = 64
 
-// SanitizeLocation removes control characters and invalid UTF-8, trims surrounding
-// white space, cuts the result to at most 128 bytes on a rune boundary, and returns
-// "unknown" for an empty result.
+// SanitizeLocation removes control characters, format characters (Unicode category
+// Cf, such as U+202E right-to-left override or U+200B zero width space) and invalid
+// UTF-8, trims surrounding white space, cuts the result to at most 128 bytes on a
+// rune boundary, and returns "unknown" for an empty result. Without format
+// characters, two labels that look alike are alike, and a log line reads as stored.
 func SanitizeLocation(s string) string {
 	s = strings.TrimSpace(removeControl(s))
 	// Cutting may expose white space that was inside the title.
@@ -26,7 +28,7 @@ func SanitizeLocation(s string) string {
 	return s
 }
 
-// removeControl drops control characters and bytes that are not UTF-8.
+// removeControl drops control and format characters and bytes that are not UTF-8.
 func removeControl(s string) string {
 	if isPlainASCII(s) {
 		return s
@@ -35,12 +37,18 @@ func removeControl(s string) string {
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if !(r == utf8.RuneError && size == 1) && !unicode.IsControl(r) {
+		if !(r == utf8.RuneError && size == 1) && !Invisible(r) {
 			b.WriteString(s[i : i+size])
 		}
 		i += size
 	}
 	return b.String()
+}
+
+// Invisible reports whether r is a control character or a format character
+// (category Cf), which a location name must not hold.
+func Invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 func isPlainASCII(s string) bool {

@@ -11,6 +11,8 @@ func TestSanitizeLocation(t *testing.T) {
 		"surrounding white space":   {" \t Kamen Test\u00a0\n", "Kamen Test"},
 		"control characters":        {"Ka\x00men\x1b[31m Test\x7f\u0085", "Kamen[31m Test"},
 		"invalid UTF-8":             {"Ka\xffmen\xc3 Test", "Kamen Test"},
+		"format characters":         {"\u202eDown\u200btown\ufeff\u2066", "Downtown"},
+		"only format characters":    {"\u200b\u202e", "unknown"},
 		"empty":                     {"", "unknown"},
 		"only white space":          {" \t\r\n", "unknown"},
 		"only control characters":   {"\x01\x02", "unknown"},

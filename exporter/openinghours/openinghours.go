@@ -110,13 +110,20 @@ func (s *Schedule) Open(t time.Time) bool {
 func epochDay(day time.Time) int64 { return day.Unix() / (24 * 60 * 60) }
 
 // firstReading returns the first instant at which the location's wall clock reads the
-// given minute after day's midnight, or later: in a fall-back, the first of the two
-// instants; in a spring-forward gap, the instant the gap ends.
+// given minute after day's midnight, or later.
 func (s *Schedule) firstReading(day time.Time, minute int) time.Time {
-	wall := day.Add(time.Duration(minute) * time.Minute)
+	return FirstReading(s.loc, day.Add(time.Duration(minute)*time.Minute))
+}
+
+// FirstReading returns the first instant at which loc's wall clock reads wall, or later:
+// in a fall-back, the first of the two instants; in a spring-forward gap, the instant the
+// gap ends. wall is a wall clock reading held in UTC (its date and clock, to the
+// nanosecond, are what count). Opening hours and the times of SynthesisVR's API, which
+// carry no offset, are both read this way.
+func FirstReading(loc *time.Location, wall time.Time) time.Time {
 	// A wall reading maps to at most two instants, whose offsets are those of the zone
 	// period that time.Date picks and of its neighbours.
-	c := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, s.loc)
+	c := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), loc)
 	start, end := c.ZoneBounds()
 	probes := [3]time.Time{c, c, c} // an array, so that probing allocates nothing
 	if !start.IsZero() {
@@ -130,7 +137,7 @@ func (s *Schedule) firstReading(day time.Time, minute int) time.Time {
 	for _, p := range probes {
 		_, offset := p.Zone()
 		t := wall.Add(-time.Duration(offset) * time.Second)
-		if s.wallClock(t).Equal(wall) && (!found || t.Before(first)) {
+		if wallClock(loc, t).Equal(wall) && (!found || t.Before(first)) {
 			first, found = t, true
 		}
 	}
@@ -139,15 +146,15 @@ func (s *Schedule) firstReading(day time.Time, minute int) time.Time {
 	}
 	// The reading falls in a gap, which ends where c's zone period starts when c reads
 	// after the gap, and where it ends otherwise.
-	if s.wallClock(c).After(wall) {
+	if wallClock(loc, c).After(wall) {
 		return start
 	}
 	return end
 }
 
-// wallClock returns what the location's clock reads at t, as a time in UTC.
-func (s *Schedule) wallClock(t time.Time) time.Time {
-	l := t.In(s.loc)
+// wallClock returns what loc's clock reads at t, as a time in UTC.
+func wallClock(loc *time.Location, t time.Time) time.Time {
+	l := t.In(loc)
 	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
 }
 

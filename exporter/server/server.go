@@ -1,5 +1,6 @@
 // Package server routes the exporter's HTTP endpoints, in one place: metrics,
-// health, readiness, reload, the landing page and the webhook receiver.
+// health, readiness, reload, the landing page, the admin API and the webhook
+// receiver.
 package server
 
 import (
@@ -7,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/admin"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
 )
 
@@ -70,14 +74,14 @@ type Options struct {
 	Registry *prometheus.Registry
 	Webhook  *webhook.Handler
 	Gate     *Gate
-	// AdminAPI serves /api/v1/ (--web.enable-admin-api); off by default, since it
-	// reads and changes the store.
-	AdminAPI bool
-	// Backup copies the store's file for GET /api/v1/backup; nil when the store has
-	// no file.
-	Backup Backuper
 	// Reload reloads the configuration; nil when there is no file to reload.
-	Reload  func() error
+	Reload func() error
+	// Lifecycle allows POST and PUT /-/reload (--web.enable-lifecycle); without it
+	// they answer 403 and only SIGHUP reloads.
+	Lifecycle bool
+	// Admin serves the admin API under /api/v1; nil (without
+	// --web.enable-admin-api) answers 403 there.
+	Admin   *admin.Handler
 	Landing web.LandingConfig
 	Logger  *slog.Logger
 }
@@ -115,8 +119,12 @@ func Main(o Options, webhookToo bool) (http.Handler, error) {
 	r.POST("/-/reload", o.reload)
 	r.PUT("/-/reload", o.reload)
 	r.Match(otherMethods("POST", "PUT"), "/-/reload", methodNotAllowed("POST, PUT"))
-	if o.AdminAPI {
-		r.GET("/api/v1/backup", o.backup)
+	// The admin API, on this listener only, so that --web.config.file's basic
+	// auth guards it; every /api/v1 route goes through admin.Register.
+	if o.Admin != nil {
+		o.Admin.Register(r)
+	} else {
+		r.NoRoute(admin.Disabled, webhook.NotFound)
 	}
 	if webhookToo {
 		o.Webhook.Register(r)
@@ -144,6 +152,14 @@ func (o Options) ready(c *gin.Context) {
 }
 
 func (o Options) reload(c *gin.Context) {
+	if !o.Lifecycle {
+		c.String(http.StatusForbidden, "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle to reload over HTTP, or send it SIGHUP.\n")
+		return
+	}
+	if crossSite(c.Request) {
+		c.String(http.StatusForbidden, "Cross-site request refused: reload from the exporter's own origin, with curl -X POST, or send it SIGHUP.\n")
+		return
+	}
 	if o.Reload == nil {
 		c.String(http.StatusBadRequest, "No configuration file to reload: the exporter runs without --config.file.\n")
 		return
@@ -170,6 +186,21 @@ func methodNotAllowed(allow string) gin.HandlerFunc {
 		c.Header("Allow", allow)
 		c.String(http.StatusMethodNotAllowed, "Method not allowed: /-/reload takes %s, e.g. curl -X POST.\n", allow)
 	}
+}
+
+// crossSite reports whether a browser marks r as sent from another site: a form
+// or a script of a page elsewhere, which must not reload the exporter. curl and
+// Prometheus-style tooling send neither header.
+func crossSite(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || !strings.EqualFold(u.Host, r.Host)
 }
 
 // recovery answers 500 to a request whose handler panicked and logs the route

@@ -18,13 +18,16 @@ type WebConfig struct {
 	// TLS is the server TLS of the file without client certificates (SynthesisVR
 	// has none), or nil for plain HTTP.
 	TLS *tls.Config
+	// HTTP is the file's http_server_config (HTTP/2 over TLS, extra answer
+	// headers), for the receiver's listener as for the main one.
+	HTTP web.HTTPConfig
 }
 
 // ReadWebConfig reads an exporter-toolkit web config file; an empty path gives
 // plain HTTP without auth.
 func ReadWebConfig(path string) (WebConfig, error) {
 	if path == "" {
-		return WebConfig{}, nil
+		return WebConfig{HTTP: web.HTTPConfig{HTTP2: true}}, nil
 	}
 	if err := web.Validate(path); err != nil {
 		return WebConfig{}, fmt.Errorf("web config file %s: %w", path, err)
@@ -33,11 +36,12 @@ func ReadWebConfig(path string) (WebConfig, error) {
 	if err != nil {
 		return WebConfig{}, err
 	}
-	var c web.Config
+	// HTTP/2 is on unless the file turns it off, as exporter-toolkit reads it.
+	c := web.Config{HTTPConfig: web.HTTPConfig{HTTP2: true}}
 	if err := yaml.Unmarshal(raw, &c); err != nil {
 		return WebConfig{}, fmt.Errorf("web config file %s: %w", path, err)
 	}
-	wc := WebConfig{BasicAuth: len(c.Users) > 0}
+	wc := WebConfig{BasicAuth: len(c.Users) > 0, HTTP: c.HTTPConfig}
 	if !c.TLSConfig.IsEnabled() {
 		return wc, nil
 	}

@@ -76,7 +76,7 @@ func (s *State) apply(b Batch, c Change) Outcome {
 	l := s.touchLocation(o.Change.Location, b.Now)
 	switch c.Action {
 	case ActionCreate:
-		s.create(&o, l, b.Now)
+		s.create(b, &o, l)
 	case ActionDelete:
 		s.delete(&o, b.Now)
 	default:
@@ -96,8 +96,9 @@ func (s *State) label(b Batch, loc string) (string, bool) {
 	return OverflowLocation, true
 }
 
-// create starts the session of o at l, its location's stats.
-func (s *State) create(o *Outcome, l *LocationStats, now time.Time) {
+// create starts the session of o at l, its location's stats, unless that would
+// pass a limit of b.
+func (s *State) create(b Batch, o *Outcome, l *LocationStats) {
 	c := o.Change
 	if old, ok := s.sessions[c.UUID]; ok {
 		// The newest stations value wins; the session keeps its first location.
@@ -111,7 +112,11 @@ func (s *State) create(o *Outcome, l *LocationStats, now time.Time) {
 		o.Result = ResultLate
 		return
 	}
-	sess := Session{UUID: c.UUID, Location: c.Location, Stations: c.Stations, Started: now}
+	if b.MaxActive > 0 && len(s.sessions) >= b.MaxActive || b.MaxActiveAtLocation > 0 && l.Active >= b.MaxActiveAtLocation {
+		o.Result = ResultLimited
+		return
+	}
+	sess := Session{UUID: c.UUID, Location: c.Location, Stations: c.Stations, Started: b.Now}
 	s.putSession(sess)
 	l.Active++
 	l.Stations += sess.Stations

@@ -18,10 +18,13 @@ var bucket = []byte("batches")
 // record is a spooled batch as written to the file.
 type record struct {
 	// Received is when the request came: its sessions start then, not at replay.
-	Received     int64    `json:"received_unix_nano"`
-	MaxLocations int      `json:"max_locations,omitempty"`
-	Exempt       []string `json:"exempt,omitempty"`
-	Changes      []change `json:"changes"`
+	Received     int64 `json:"received_unix_nano"`
+	MaxLocations int   `json:"max_locations,omitempty"`
+	// The session limits in force when the request came; left out by older files.
+	MaxActive           int      `json:"max_active,omitempty"`
+	MaxActiveAtLocation int      `json:"max_active_at_location,omitempty"`
+	Exempt              []string `json:"exempt,omitempty"`
+	Changes             []change `json:"changes"`
 }
 
 type change struct {
@@ -40,7 +43,8 @@ func put(tx *bolt.Tx, b session.Batch) error {
 	if err != nil {
 		return err
 	}
-	r := record{Received: b.Now.UnixNano(), MaxLocations: b.MaxLocations, Changes: make([]change, len(b.Changes))}
+	r := record{Received: b.Now.UnixNano(), MaxLocations: b.MaxLocations, Changes: make([]change, len(b.Changes)),
+		MaxActive: b.MaxActive, MaxActiveAtLocation: b.MaxActiveAtLocation}
 	seen := map[string]bool{}
 	for i, c := range b.Changes {
 		r.Changes[i] = change{UUID: c.UUID, Action: c.Action, Location: c.Location, Stations: c.Stations}
@@ -62,7 +66,8 @@ func decode(v []byte) (session.Batch, error) {
 	if err := json.Unmarshal(v, &r); err != nil {
 		return session.Batch{}, fmt.Errorf("decode spooled batch: %w", err)
 	}
-	b := session.Batch{Now: time.Unix(0, r.Received), MaxLocations: r.MaxLocations, Changes: make([]session.Change, len(r.Changes))}
+	b := session.Batch{Now: time.Unix(0, r.Received), MaxLocations: r.MaxLocations, Changes: make([]session.Change, len(r.Changes)),
+		MaxActive: r.MaxActive, MaxActiveAtLocation: r.MaxActiveAtLocation}
 	for i, c := range r.Changes {
 		b.Changes[i] = session.Change{UUID: c.UUID, Action: c.Action, Location: c.Location, Stations: c.Stations}
 	}

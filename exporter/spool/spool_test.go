@@ -266,3 +266,19 @@ func TestProbeWritesTheSpool(t *testing.T) {
 		t.Fatal("a probe of a closed file succeeded")
 	}
 }
+
+func TestSessionLimitsTravelWithTheBatch(t *testing.T) {
+	e := newEnv(t)
+	e.primary.down.Store(true)
+	b := session.Batch{Now: storetest.Base, MaxActive: 2, MaxActiveAtLocation: 1,
+		Changes: []session.Change{storetest.Create("a", "A", 1), storetest.Create("b", "A", 1), storetest.Create("c", "B", 1), storetest.Create("d", "C", 1)}}
+	if _, err := e.s.Apply(context.Background(), b); !errors.Is(err, session.ErrSpooled) {
+		t.Fatal(err)
+	}
+	e.primary.down.Store(false)
+	e.s.replay(context.Background())
+	want := map[string]storetest.Loc{"A": {Active: 1, Stations: 1}, "B": {Active: 1, Stations: 1}, "C": {}}
+	if l := e.locations(t); !reflect.DeepEqual(l, want) {
+		t.Fatalf("locations after replay %+v, want %+v", l, want)
+	}
+}

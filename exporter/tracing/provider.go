@@ -1,6 +1,6 @@
 // Package tracing sends OpenTelemetry spans of SynthesisVR sessions: a tracer
 // provider configured by the standard OTEL_* environment variables, and the span
-// model of the README, where a session is one trace whose id is its uuid. It imports
+// model of exporter/README.md ("Tracing"), where a session is one trace whose id is its uuid. It imports
 // nothing of the project: callers hand it plain values.
 package tracing
 
@@ -119,10 +119,37 @@ func envError(err error) error {
 }
 
 // NewSDKProvider returns an SDK tracer provider with the exporter's id generator,
-// which gives a session span the ids derived from its uuid. Every SDK provider
-// that Spans use must come from here.
+// which gives a session span the ids derived from its uuid, and its span limits
+// (SpanLimits). Every SDK provider that Spans use must come from here.
 func NewSDKProvider(opts ...sdktrace.TracerProviderOption) *sdktrace.TracerProvider {
-	return sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithIDGenerator(idGenerator{})}, opts...)...)
+	own := []sdktrace.TracerProviderOption{
+		sdktrace.WithIDGenerator(idGenerator{}),
+		sdktrace.WithRawSpanLimits(SpanLimits(os.Getenv)),
+	}
+	return sdktrace.NewTracerProvider(append(own, opts...)...)
+}
+
+// DefaultAttributeValueLength caps span attribute values when the environment
+// sets no cap: the SDK's default is none, and a request header such as a 60 KB
+// User-Agent would otherwise be kept whole in every span until it is sent.
+const DefaultAttributeValueLength = 256
+
+// Environment variables of the attribute value cap, the span's own first.
+const (
+	EnvSpanAttributeValueLength = "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT"
+	EnvAttributeValueLength     = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"
+)
+
+// SpanLimits are the SDK's span limits from the OTEL_*_LIMIT variables, with
+// attribute values capped at DefaultAttributeValueLength unless
+// OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT or OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT says
+// otherwise.
+func SpanLimits(getenv func(string) string) sdktrace.SpanLimits {
+	l := sdktrace.NewSpanLimits()
+	if getenv(EnvSpanAttributeValueLength) == "" && getenv(EnvAttributeValueLength) == "" {
+		l.AttributeValueLengthLimit = DefaultAttributeValueLength
+	}
+	return l
 }
 
 // newResource describes the process; the environment's attributes win.

@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 )
 
-// Span names of the span model (the README, "Tracing").
+// Span names of the span model (exporter/README.md, "The spans").
 const (
 	SpanSession = "synthesisvr.session"
 	SpanCreate  = "synthesisvr.session.create"
@@ -25,7 +25,7 @@ const (
 	AttrSessionID  = "synthesisvr.session.id"
 	AttrLocation   = "synthesisvr.location"
 	AttrStations   = "synthesisvr.stations"
-	AttrEndReason  = "synthesisvr.session.end_reason" // deleted or expired
+	AttrEndReason  = "synthesisvr.session.end_reason" // deleted, expired or admin
 	AttrAction     = "synthesisvr.event.action"
 	AttrResult     = "synthesisvr.event.result"
 	AttrReason     = "synthesisvr.event.rejection_reason"
@@ -63,14 +63,15 @@ type Event struct {
 	Start, End time.Time
 }
 
-// SessionEnd is a session that ended, by its delete or by expiry.
+// SessionEnd is a session that ended, by its delete, by expiry or through the
+// admin API.
 type SessionEnd struct {
 	UUID     string
 	Location string
 	Stations int
 	Started  time.Time // the stored start, which survives restarts
 	Ended    time.Time
-	Reason   string // deleted or expired
+	Reason   string // deleted, expired or admin
 }
 
 // Spans makes the spans of the span model. It is safe for concurrent use.

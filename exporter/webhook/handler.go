@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/session"
@@ -62,6 +64,10 @@ type Handler struct {
 	settings  atomic.Pointer[Settings]
 	spans     *tracing.Spans
 	inFlight  atomic.Pointer[inFlight]
+	// limitLog lets one session-limit warning a second through; limitQuiet counts
+	// the refusals not logged since.
+	limitLog   *rate.Limiter
+	limitQuiet atomic.Int64
 }
 
 // New returns a handler; accepting reports whether events may be taken now, and
@@ -71,7 +77,8 @@ func New(store Applier, rec Recorder, accepting func() bool, s *Settings, spans 
 	if spans == nil {
 		spans = tracing.NewSpans(nil)
 	}
-	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now, spans: spans}
+	h := &Handler{store: store, rec: rec, accepting: accepting, logger: logger, now: time.Now, spans: spans,
+		limitLog: rate.NewLimiter(rate.Every(time.Second), 1)}
 	h.settings.Store(s)
 	h.setInFlight(s)
 	return h
@@ -83,9 +90,36 @@ func (h *Handler) SetSettings(s *Settings) {
 	h.settings.Store(s)
 }
 
-// Register adds the receiver's route, traced when the handler has spans.
+// Register adds the receiver's route, traced when the handler has spans. The
+// token is checked first: a request whose token matches no hook gets the 404 of
+// an unknown path and nothing else, no span and no attribute, so strangers cost
+// no more with tracing on than off.
 func (h *Handler) Register(r gin.IRoutes) {
-	r.POST(Path, append(h.spans.Middleware(), h.serve)...)
+	handlers := append([]gin.HandlerFunc{h.admit}, h.spans.Middleware()...)
+	r.POST(Path, append(handlers, h.serve)...)
+}
+
+// admitted is what admit found for the request's token, for serve.
+type admitted struct {
+	settings *Settings
+	hook     Hook
+}
+
+// admittedKey is the gin context key of the admitted request.
+const admittedKey = "synthesisvr.webhook.admitted"
+
+// admit lets through only a request whose token matches a hook.
+func (h *Handler) admit(c *gin.Context) {
+	start := time.Now()
+	s := h.settings.Load()
+	hook, ok := s.match(c.Param("token"))
+	if !ok {
+		NotFound(c)
+		c.Abort()
+		h.rec.Request(http.StatusNotFound, time.Since(start))
+		return
+	}
+	c.Set(admittedKey, admitted{settings: s, hook: hook})
 }
 
 // Answer is the JSON body of a 200 or 202. SynthesisVR ignores it; people and tests
@@ -130,12 +164,11 @@ func NotFound(c *gin.Context) {
 func (h *Handler) receive(c *gin.Context, start time.Time, ans *Answer) (int, error) {
 	ctx, cancel := context.WithDeadline(c.Request.Context(), start.Add(Budget-answerMargin))
 	defer cancel()
-	s := h.settings.Load()
-	hook, ok := s.match(c.Param("token"))
+	a, ok := c.Value(admittedKey).(admitted)
 	if !ok {
 		return http.StatusNotFound, errNotFound
 	}
-	err := h.process(ctx, c, s, hook, ans)
+	err := h.process(ctx, c, a.settings, a.hook, ans)
 	return statusOf(err), err
 }
 
@@ -165,12 +198,17 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 	evs := valid(batch)
 	chs := changes(evs, hook)
 	now := h.now()
-	out, err := h.store.Apply(ctx, session.Batch{
+	b := session.Batch{
 		Now:          now,
 		Changes:      chs,
 		MaxLocations: s.MaxLocations,
 		Exempt:       s.Exempt,
-	})
+		MaxActive:    s.MaxActiveSessions,
+	}
+	if hook.Location != "" {
+		b.MaxActiveAtLocation = hook.MaxActive
+	}
+	out, err := h.store.Apply(ctx, b)
 	if errors.Is(err, session.ErrSpooled) {
 		h.logger.Debug("Webhook events spooled", "hook", hook.Name, "events", len(chs))
 		ans.Spooled = len(chs)
@@ -182,11 +220,43 @@ func (h *Handler) process(ctx context.Context, c *gin.Context, s *Settings, hook
 		h.logger.Debug("Storing webhook events failed", "hook", hook.Name, "events", batch.Received, "err", err)
 		return fmt.Errorf("%w: %v", errStore, err)
 	}
-	h.rec.Outcomes(out)
+	h.rec.Outcomes(h.limited(out, evs, hook, ans))
 	h.warnFolded(out, chs, hook)
 	h.trace(ctx, handled{settings: s, hook: hook, batch: batch, events: evs, outcomes: out, start: now})
 	ans.count(out)
 	return nil
+}
+
+// limited counts the creates that a session limit refused as rejected events, warns
+// about them at most once a second, and returns the other outcomes.
+func (h *Handler) limited(out []session.Outcome, evs []event.Event, hook Hook, ans *Answer) []session.Outcome {
+	refused := 0
+	for i, o := range out {
+		if o.Result == session.ResultLimited {
+			refused++
+			h.rec.Rejected(ReasonSessionLimit)
+			ans.Errors = append(ans.Errors, fmt.Sprintf("event %d: not started: the active-session limit is reached", evs[i].Index))
+			h.warnLimited(hook)
+		}
+	}
+	if refused == 0 {
+		return out
+	}
+	ans.Rejected += refused
+	return slices.DeleteFunc(slices.Clone(out), func(o session.Outcome) bool { return o.Result == session.ResultLimited })
+}
+
+// warnLimited logs a refused create, naming the webhook (never its token), at most
+// once a second with the number of refusals not logged since.
+func (h *Handler) warnLimited(hook Hook) {
+	if !h.limitLog.Allow() {
+		h.limitQuiet.Add(1)
+		return
+	}
+	s := h.settings.Load()
+	h.logger.Warn("Active-session limit reached: a create was refused; raise limits.max_active_sessions or the webhook's max_active_sessions, or check whether its URL leaked",
+		"hook", hook.Name, "location", hook.Location, "max_active_sessions", s.MaxActiveSessions,
+		"webhook_max_active_sessions", hook.MaxActive, "suppressed", h.limitQuiet.Swap(0))
 }
 
 // warnFolded logs the locations that were folded into the overflow label.

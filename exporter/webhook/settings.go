@@ -6,7 +6,17 @@ package webhook
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/event"
 )
+
+// ReasonSessionLimit is the rejection reason of a create refused by an
+// active-session limit (limits.max_active_sessions, or the webhook's own).
+const ReasonSessionLimit = "session_limit"
+
+// Reasons lists every reason the receiver rejects an event for, so that metrics
+// can pre-set them to zero: the decoder's and the session limit.
+var Reasons = append(append([]string{}, event.Reasons...), ReasonSessionLimit)
 
 // Hook is one webhook URL given to SynthesisVR.
 type Hook struct {
@@ -14,6 +24,9 @@ type Hook struct {
 	Token string // the secret path segment; never logged
 	// Location, when set, labels every event received on this hook.
 	Location string
+	// MaxActive, when set with Location, bounds the active sessions at Location:
+	// what a leaked URL of this hook can hold.
+	MaxActive int
 }
 
 // Settings are what the handler needs from the configuration; they are replaced
@@ -23,6 +36,8 @@ type Settings struct {
 	MaxBodyBytes int64
 	MaxEvents    int
 	MaxLocations int
+	// MaxActiveSessions bounds the active sessions of the whole store; 0 means no bound.
+	MaxActiveSessions int
 	// MaxInFlight bounds the requests read, decoded and stored at once; further
 	// ones wait for a place until their deadline, then get 503. 0 means no bound.
 	MaxInFlight int

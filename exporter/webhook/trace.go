@@ -47,7 +47,7 @@ func (h *Handler) trace(ctx context.Context, r handled) {
 }
 
 // EndSpans records the span of every session that the outcomes ended: applied
-// deletes, and expiries (the expirer's outcomes).
+// deletes, expiries (the expirer's outcomes) and admin ends.
 func EndSpans(ctx context.Context, s *tracing.Spans, out []session.Outcome) {
 	if !s.Enabled() {
 		return
@@ -57,8 +57,11 @@ func EndSpans(ctx context.Context, s *tracing.Spans, out []session.Outcome) {
 			continue
 		}
 		reason := session.ReasonDeleted
-		if o.Result == session.ResultExpired {
+		switch o.Result {
+		case session.ResultExpired:
 			reason = session.ReasonExpired
+		case session.ResultAdmin:
+			reason = session.ReasonAdmin
 		}
 		s.SessionEnded(ctx, tracing.SessionEnd{
 			UUID: o.Session.UUID, Location: o.Session.Location, Stations: o.Session.Stations,

@@ -13,6 +13,7 @@
 //	<prefix>location_active      hash   location -> active sessions
 //	<prefix>location_stations    hash   location -> stations in them
 //	<prefix>location_last_event  hash   location -> newest event; its fields are the known locations
+//	<prefix>forgotten            set    locations forgotten through the admin API and not seen since
 //
 // Times are unix nanoseconds, so outcomes and gauges are exactly those of the
 // in-memory state machine.
@@ -47,19 +48,20 @@ var ErrClosed = errors.New("redis store is closed")
 // keyNames are the keys under the prefix, in the order the scripts take them.
 var keyNames = []string{
 	"schema", "sessions", "sessions_by_start", "tombstones", "tombstones_by_until",
-	"location_active", "location_stations", "location_last_event",
+	"location_active", "location_stations", "location_last_event", "forgotten",
 }
 
 // Indexes into Store.keys.
 const (
 	keySchema = iota
-	_
+	keySessions
 	_
 	_
 	_
 	keyActive
 	keyStations
 	keyLast
+	keyForgotten
 )
 
 // Store implements the session.Store interface on Redis.
@@ -148,8 +150,8 @@ func (s *Store) Apply(ctx context.Context, b session.Batch) ([]session.Outcome, 
 		return nil, err
 	}
 	until, _ := encodeTime(b.Now.Add(session.TombstoneTTL))
-	args := make([]any, 0, 5+5*len(b.Changes))
-	args = append(args, schemaVersion, now, until, b.MaxLocations, session.OverflowLocation)
+	args := make([]any, 0, 7+5*len(b.Changes))
+	args = append(args, schemaVersion, now, until, b.MaxLocations, session.OverflowLocation, b.MaxActive, b.MaxActiveAtLocation)
 	for _, c := range b.Changes {
 		exempt := "0"
 		if b.Exempt[c.Location] {
@@ -220,16 +222,11 @@ func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration,
 		return session.Expiry{}, fmt.Errorf("redis expire script: unexpected reply %v", reply)
 	}
 	var x session.Expiry
-	ended, _ := reply[0].([]any)
-	for _, e := range ended {
-		f, err := strs(e)
-		if err != nil || len(f) != 4 {
-			return x, fmt.Errorf("redis expire script: unexpected session %v", e)
-		}
-		sess, err := decodeSession(f[0], f[1], f[2], f[3])
-		if err != nil {
-			return x, fmt.Errorf("redis expire script: %w", err)
-		}
+	ended, err := endedSessions(reply[0])
+	if err != nil {
+		return x, fmt.Errorf("redis expire script: %w", err)
+	}
+	for _, sess := range ended {
 		x.Ended = append(x.Ended, session.Outcome{
 			Change:  session.Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
 			Result:  session.ResultExpired,
@@ -330,6 +327,25 @@ func decodeSession(uuid, started, stations, loc string) (session.Session, error)
 		return session.Session{}, fmt.Errorf("session %q: stations: %w", uuid, err)
 	}
 	return session.Session{UUID: uuid, Location: loc, Stations: n, Started: t}, nil
+}
+
+// endedSessions decodes a script's list of ended sessions, each {uuid, started,
+// stations, location}.
+func endedSessions(v any) ([]session.Session, error) {
+	list, _ := v.([]any)
+	out := make([]session.Session, 0, len(list))
+	for _, e := range list {
+		f, err := strs(e)
+		if err != nil || len(f) != 4 {
+			return nil, fmt.Errorf("unexpected session %v", e)
+		}
+		sess, err := decodeSession(f[0], f[1], f[2], f[3])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sess)
+	}
+	return out, nil
 }
 
 // encodeTime writes t as 19 zero-padded digits of unix nanoseconds, so that the

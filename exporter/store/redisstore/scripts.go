@@ -18,8 +18,8 @@ import "github.com/redis/go-redis/v9"
 
 // scriptPrelude declares the keys and helpers both writing scripts use.
 const scriptPrelude = `
-local kSchema, kSessions, kStarted, kTombs, kTombUntil, kActive, kStations, kLast =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local kSchema, kSessions, kStarted, kTombs, kTombUntil, kActive, kStations, kLast, kForgotten =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
 local schema = redis.call('GET', kSchema)
 if not schema then
@@ -47,11 +47,18 @@ end
 `
 
 // applyScript applies a batch. ARGV: schema, now, tombstone until, max locations,
-// overflow label, then per change: action, uuid, location, stations, exempt (1/0).
+// overflow label, max active sessions, max active sessions at a location, then per
+// change: action, uuid, location, stations, exempt (1/0).
 // It returns per change: result, label, folded (1/0), and for a session the
 // started, stations and location of that session.
 var applyScript = redis.NewScript(scriptPrelude + `
 local now, untilT, maxLocs, overflow = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local maxActive, maxAtLoc = tonumber(ARGV[6]), tonumber(ARGV[7])
+
+local function full(loc)
+  return (maxActive > 0 and redis.call('HLEN', kSessions) >= maxActive) or
+    (maxAtLoc > 0 and tonumber(redis.call('HGET', kActive, loc) or '0') >= maxAtLoc)
+end
 
 local function label(loc, exempt)
   if redis.call('HEXISTS', kLast, loc) == 1 or maxLocs <= 0 or exempt == '1' then
@@ -65,6 +72,9 @@ end
 
 local function touch(loc)
   local cur = redis.call('HGET', kLast, loc)
+  if not cur then
+    redis.call('SREM', kForgotten, loc) -- a forgotten location is back
+  end
   if (not cur) or now > cur then
     redis.call('HSET', kLast, loc, now)
   end
@@ -81,6 +91,9 @@ local function create(uuid, loc, stations)
   end
   if redis.call('HEXISTS', kTombs, uuid) == 1 then
     return {'late'}
+  end
+  if full(loc) then
+    return {'limited'}
   end
   redis.call('HSET', kSessions, uuid, now .. ' ' .. stations .. ' ' .. loc)
   redis.call('ZADD', kStarted, tonumber(now), uuid)
@@ -101,7 +114,7 @@ local function delete(uuid)
 end
 
 local out = {}
-for i = 6, #ARGV, 5 do
+for i = 8, #ARGV, 5 do
   local action, uuid, loc, stations, exempt = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
   local lbl, folded = label(loc, exempt)
   touch(lbl)
@@ -155,4 +168,55 @@ for _, uuid in ipairs(tombs) do
   end
 end
 return {ended, #cands, #tombs, dropped}
+`)
+
+// endScript ends one active session through the admin API. ARGV: schema, uuid,
+// tombstone until. It returns {started, stations, location} of the session it
+// ended, or an empty array when it was not active.
+var endScript = redis.NewScript(scriptPrelude + `
+local uuid, untilT = ARGV[2], ARGV[3]
+local v = redis.call('HGET', kSessions, uuid)
+if not v then
+  return {}
+end
+local started, stations, sloc = parse(v)
+endSession(uuid, stations, sloc)
+tombstone(uuid, untilT)
+return {started, stations, sloc}
+`)
+
+// forgetScript removes a location, ending its sessions first with force. ARGV:
+// schema, location, tombstone until, force (1/0). The location joins the
+// forgotten set, which tells the other replicas to drop its series. It returns {'unknown'} for a
+// location not known, {'busy', active} for one with sessions and no force, or
+// {'forgotten', ended} with ended as {uuid, started, stations, location}.
+// Sessions have no index by location, so with active sessions it reads them all:
+// an operator's rare request, over what is at most a few thousand sessions.
+var forgetScript = redis.NewScript(scriptPrelude + `
+local loc, untilT, force = ARGV[2], ARGV[3], ARGV[4]
+if redis.call('HEXISTS', kLast, loc) == 0 then
+  return {'unknown'}
+end
+local active = tonumber(redis.call('HGET', kActive, loc) or '0')
+if active > 0 and force ~= '1' then
+  return {'busy', tostring(active)}
+end
+local ended = {}
+if active > 0 then
+  local all = redis.call('HGETALL', kSessions)
+  for i = 1, #all, 2 do
+    local uuid = all[i]
+    local started, stations, sloc = parse(all[i + 1])
+    if sloc == loc then
+      endSession(uuid, stations, sloc)
+      tombstone(uuid, untilT)
+      ended[#ended + 1] = {uuid, started, stations, sloc}
+    end
+  end
+end
+redis.call('HDEL', kLast, loc)
+redis.call('HDEL', kActive, loc)
+redis.call('HDEL', kStations, loc)
+redis.call('SADD', kForgotten, loc)
+return {'forgotten', ended}
 `)

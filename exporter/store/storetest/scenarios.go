@@ -17,6 +17,8 @@ type Step struct {
 	Changes      []session.Change
 	MaxLocations int
 	Exempt       []string
+	// MaxActive and MaxActiveAtLocation are the batch's session limits.
+	MaxActive, MaxActiveAtLocation int
 	// Expire runs an expiry with this maximum age instead of applying Changes.
 	Expire time.Duration
 	// Want is the result of each outcome, in order.
@@ -52,7 +54,7 @@ const (
 	u3 = "c0ffee00-1234-4abc-8def-0123456789ab"
 )
 
-// Scenarios are the state machine's cases of the README, "Session semantics".
+// Scenarios are the state machine's cases of exporter/README.md "Session semantics".
 var Scenarios = []Scenario{
 	{
 		Name:  "create starts a session",
@@ -164,11 +166,31 @@ var Scenarios = []Scenario{
 		},
 		Want: map[string]Loc{"A": {Active: 1, Stations: 1}, "Configured": {Active: 1, Stations: 1}},
 	},
+	{
+		Name: "a create past the active-session limit is refused alone; duplicates and deletes are taken",
+		Steps: []Step{
+			{MaxActive: 2, Changes: []session.Change{Create(u1, "A", 1), Create(u2, "B", 1), Create(u3, "B", 1), Create(u1, "A", 3)},
+				Want: []string{session.ResultApplied, session.ResultApplied, session.ResultLimited, session.ResultDuplicate}},
+			{At: time.Minute, MaxActive: 2, Changes: []session.Change{Delete(u2, "B"), Create(u3, "B", 1)},
+				Want: []string{session.ResultApplied, session.ResultApplied}},
+		},
+		Want: map[string]Loc{"A": {Active: 1, Stations: 3}, "B": {Active: 1, Stations: 1, LastEvent: time.Minute}},
+	},
+	{
+		Name: "the limit at a location counts that location's sessions only",
+		Steps: []Step{
+			{Changes: []session.Change{Create(u1, "Other", 1)}, Want: []string{session.ResultApplied}},
+			{MaxActiveAtLocation: 1, Changes: []session.Change{Create(u2, "Bound", 2), Create(u3, "Bound", 1)},
+				Want: []string{session.ResultApplied, session.ResultLimited}},
+		},
+		Want: map[string]Loc{"Other": {Active: 1, Stations: 1}, "Bound": {Active: 1, Stations: 2}},
+	},
 }
 
 // Batch builds the batch of a step.
 func (st Step) Batch() session.Batch {
-	b := session.Batch{Now: Base.Add(st.At), Changes: st.Changes, MaxLocations: st.MaxLocations}
+	b := session.Batch{Now: Base.Add(st.At), Changes: st.Changes, MaxLocations: st.MaxLocations,
+		MaxActive: st.MaxActive, MaxActiveAtLocation: st.MaxActiveAtLocation}
 	if len(st.Exempt) > 0 {
 		b.Exempt = map[string]bool{}
 		for _, l := range st.Exempt {

@@ -134,12 +134,14 @@ type demo struct {
 	arrivals []time.Time // next arrival per venue, in simulated time
 	customer int
 	res      DemoResult
+	// real maps the simulated clock to the exporter's; nil before the demo runs.
+	real func(time.Time) time.Time
 }
 
 // newDemo plans the start: sessions already in progress at open venues, so that a
 // dashboard shows a busy floor at once, and every venue's first arrival.
-func newDemo(o DemoOptions) *demo {
-	d := &demo{o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed)), customer: 7000}
+func newDemo(o DemoOptions, real func(time.Time) time.Time) *demo {
+	d := &demo{o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed)), customer: 7000, real: real}
 	meanOpen := (o.MinDuration + o.MaxDuration) / 2
 	for i, v := range o.Venues {
 		start := o.Start.In(v.Hours.Location())
@@ -236,8 +238,9 @@ func (d *demo) stations() int {
 	return d.o.MinStations
 }
 
-// session schedules one session at venue i starting at t and lasting length, with
-// the rough edges drawn.
+// session schedules one session arriving at venue i at t and lasting length, with
+// the rough edges drawn: a walk-in starts at t; a booking made at t starts later, in
+// opening hours. Its plan, on the exporter's clock, goes into the model for the API.
 func (d *demo) session(i int, t time.Time, length time.Duration) {
 	d.customer++
 	d.res.Sessions++
@@ -245,15 +248,63 @@ func (d *demo) session(i int, t time.Time, length time.Duration) {
 		Stations: d.stations(), CustomerID: d.customer}
 	del := ev
 	del.Action = actionDelete
-	if d.rng.Float64() < d.o.Edges.DeleteFirst {
+	edges := d.o.Edges
+	if d.rng.Float64() < edges.DeleteFirst {
 		d.push(i, t, del)
 		d.push(i, t.Add(time.Second), ev)
 		return
 	}
-	d.push(i, t, ev)
-	if d.rng.Float64() >= d.o.Edges.MissingDelete {
-		d.push(i, t.Add(length), del)
+	p := Plan{UUID: ev.UUID, Location: ev.Location, Stations: ev.Stations, Booked: t, Start: t,
+		Experience: experiences[d.rng.IntN(len(experiences))]}
+	if d.rng.Float64() < edges.Booking {
+		lead := time.Hour + time.Duration(d.rng.Float64()*float64(23*time.Hour))
+		p.Start = advance(d.o.Venues[i].Hours, t, lead)
 	}
+	p.End = p.Start.Add(length)
+	p.Cost = price(p.Stations, length)
+	missed := d.rng.Float64() < edges.MissedWebhook
+	switch {
+	case p.Start.After(p.Booked) && d.rng.Float64() < edges.Cancel:
+		p.DeletedAt = p.Booked.Add(time.Duration(d.rng.Float64() * float64(p.Start.Sub(p.Booked))))
+	case d.rng.Float64() < edges.Extend:
+		p.ExtendedAt = p.Start.Add(time.Duration((0.1 + 0.4*d.rng.Float64()) * float64(length)))
+		p.ExtendedEnd = p.End.Add(10*time.Minute + time.Duration(d.rng.IntN(21))*time.Minute)
+		p.Cost += price(p.Stations, p.ExtendedEnd.Sub(p.End))
+	}
+	if p.DeletedAt.IsZero() && !missed && d.rng.Float64() >= edges.MissingDelete {
+		// The operator removes the session a little after its time ran out.
+		p.DeletedAt = p.finalEnd().Add(time.Minute + time.Duration(d.rng.IntN(240))*time.Second)
+	}
+	p.MissedWebhook = missed
+	if d.o.Model != nil && d.real != nil {
+		d.o.Model.AddPlan(d.onRealClock(p))
+	}
+	if missed {
+		return
+	}
+	d.push(i, p.Booked, ev)
+	if !p.DeletedAt.IsZero() {
+		d.push(i, p.DeletedAt, del)
+	}
+}
+
+// onRealClock moves a plan's times from the simulated clock to the exporter's.
+func (d *demo) onRealClock(p Plan) Plan {
+	for _, t := range []*time.Time{&p.Booked, &p.Start, &p.End, &p.ExtendedAt, &p.ExtendedEnd, &p.DeletedAt} {
+		if !t.IsZero() {
+			*t = d.real(*t)
+		}
+	}
+	return p
+}
+
+// experiences are what the demo's venues play.
+var experiences = []string{"Beat Saber", "Half-Life: Alyx", "Arizona Sunshine", "Superhot VR",
+	"Eleven Table Tennis", "Richie's Plank Experience", "Pavlov VR", "Escape Room: The Lab"}
+
+// price is what a session costs: 30 per station and hour, in cents.
+func price(stations int, length time.Duration) float64 {
+	return math.Round(float64(stations)*length.Hours()*30*100) / 100
 }
 
 // push schedules an event, and its second delivery with the duplicate edge.
@@ -312,8 +363,10 @@ func RunDemo(ctx context.Context, o DemoOptions) (DemoResult, error) {
 		ctx, cancel = context.WithTimeout(ctx, o.RunFor)
 		defer cancel()
 	}
-	d := newDemo(o)
 	realStart := time.Now()
+	d := newDemo(o, func(t time.Time) time.Time {
+		return realStart.Add(time.Duration(float64(t.Sub(o.Start)) / o.Speed))
+	})
 	sim := func() time.Time {
 		return o.Start.Add(time.Duration(float64(time.Since(realStart)) * o.Speed))
 	}
@@ -367,4 +420,13 @@ func (d *demo) logStatus(now time.Time) {
 		args = append(args, v.Name, fmt.Sprintf("%g active (open=%t)", want[v.Name].Sessions.Max, open))
 	}
 	d.o.Logger.Info("Demo running", args...)
+}
+
+// PlanSessions plans the demo's sessions arriving from o.Start until until into
+// o.Model, on the real clock, and sends nothing: the sessions of a fake API that runs
+// alone. It returns how many sessions it planned.
+func PlanSessions(o DemoOptions, until time.Time) int {
+	d := newDemo(o, func(t time.Time) time.Time { return t })
+	d.advance(until)
+	return d.res.Sessions
 }

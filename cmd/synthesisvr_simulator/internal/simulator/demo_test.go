@@ -28,7 +28,7 @@ func TestDemoDrawsABelievableDay(t *testing.T) {
 	o := demoOptions("http://unused")
 	o.Edges = Edges{}
 	hours := o.Venues[0].Hours
-	d := newDemo(o)
+	d := newDemo(o, nil)
 	due := d.advance(o.Start.Add(24 * time.Hour))
 	creates := map[string]time.Time{}
 	perVenue := map[string]int{}
@@ -49,8 +49,9 @@ func TestDemoDrawsABelievableDay(t *testing.T) {
 			if !ok {
 				t.Fatalf("delete of %s before its create with no edges on", e.UUID)
 			}
-			// Sessions open at the start may be cut short; the others last 10 to 90 minutes.
-			if l := s.at.Sub(start); !start.Equal(o.Start) && (l < 10*time.Minute || l > 90*time.Minute) {
+			// Sessions open at the start may be cut short; the others last 10 to 90
+			// minutes, and are removed 1 to 5 minutes after their time ran out.
+			if l := s.at.Sub(start); !start.Equal(o.Start) && (l < 11*time.Minute || l > 95*time.Minute) {
 				t.Errorf("session %s lasts %s", e.UUID, l)
 			}
 		}
@@ -65,8 +66,8 @@ func TestDemoDrawsABelievableDay(t *testing.T) {
 
 func TestDemoIsDeterministic(t *testing.T) {
 	o := demoOptions("http://unused")
-	a := newDemo(o).advance(o.Start.Add(6 * time.Hour))
-	b := newDemo(o).advance(o.Start.Add(6 * time.Hour))
+	a := newDemo(o, nil).advance(o.Start.Add(6 * time.Hour))
+	b := newDemo(o, nil).advance(o.Start.Add(6 * time.Hour))
 	if len(a) == 0 || len(a) != len(b) {
 		t.Fatalf("%d and %d events from the same seed", len(a), len(b))
 	}

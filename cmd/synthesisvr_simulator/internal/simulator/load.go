@@ -37,8 +37,11 @@ type LoadOptions struct {
 	// recorded in the model as answered 200, like events an exporter lost.
 	Drop float64
 	// Model, when set, records what was sent and answered.
-	Model  *Model
-	Client *http.Client
+	Model *Model
+	// Schedule, when set, gives the sessions schedules planned in Model, for the
+	// sessions API (its Model is set to Model).
+	Schedule *Schedule
+	Client   *http.Client
 	// Measuring, when set, is called once as the measured part starts (after the
 	// warm-up), so that a caller can take its own readings over the same span.
 	Measuring func()
@@ -147,7 +150,16 @@ func RunLoad(ctx context.Context, o LoadOptions) (LoadResult, error) {
 	l := &load{o: o, res: LoadResult{Codes: map[int]int{}}}
 	perConn := max(o.Sessions/o.Connections, 1)
 	for i := range o.Connections {
-		l.streams = append(l.streams, NewStream(o.Seed*1_000_003+uint64(i), o.Edges, o.Locations, perConn))
+		s := NewStream(o.Seed*1_000_003+uint64(i), o.Edges, o.Locations, perConn)
+		if o.Schedule != nil && o.Model != nil {
+			sc := *o.Schedule
+			sc.Model = o.Model
+			if sc.Now == nil {
+				sc.Now = time.Now
+			}
+			s.WithSchedule(&sc)
+		}
+		l.streams = append(l.streams, s)
 	}
 	l.left.Store(int64(o.Events))
 	ctx, cancel := l.deadline(ctx)

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"math/rand/v2"
+	"time"
 )
 
 // Stream generates an endless, deterministic sequence of session events for load and
@@ -17,6 +18,26 @@ type Stream struct {
 	open      []Event // the create events of sessions that may still be deleted
 	pending   []Event // events due next: duplicates and the creates after their delete
 	customer  int
+	schedule  *Schedule
+	missedRun int // missed sessions in a row
+}
+
+// Schedule gives a stream's sessions schedules on the exporter's clock, for the
+// sessions API: bookings start up to Lead after their create, walk-ins at it; a
+// session lasts from half of Length to Length, extensions add up to half of Length.
+// Deletes come when the stream draws them, so a delete before the start is a
+// cancellation; the Cancel edge is not drawn.
+type Schedule struct {
+	Model        *Model
+	Now          func() time.Time
+	Lead, Length time.Duration
+}
+
+// WithSchedule makes the stream plan its sessions in sc.Model (which must be the
+// model its events are reported to) and returns it.
+func (s *Stream) WithSchedule(sc *Schedule) *Stream {
+	s.schedule = sc
+	return s
 }
 
 // NewStream returns a stream seeded with seed.
@@ -80,8 +101,40 @@ func (s *Stream) start() Event {
 		e.Action = actionDelete
 		return e
 	}
+	if s.schedule != nil && s.plan(e) {
+		// Its webhooks never come: the API alone knows it. Up to a few in a row.
+		return s.start()
+	}
 	s.open = append(s.open, e)
 	return e
+}
+
+// plan draws the schedule of the session e creates, adds it to the model, and
+// reports whether its webhooks are missed.
+func (s *Stream) plan(e Event) (missed bool) {
+	sc := s.schedule
+	now := sc.Now()
+	p := Plan{UUID: e.UUID, Location: e.Location, Stations: e.Stations, Booked: now, Start: now,
+		Experience: experiences[s.rng.IntN(len(experiences))]}
+	if s.rng.Float64() < s.edges.Booking {
+		p.Start = now.Add(time.Duration(s.rng.Float64() * float64(sc.Lead)))
+	}
+	length := time.Duration((0.5 + 0.5*s.rng.Float64()) * float64(sc.Length))
+	p.End = p.Start.Add(length)
+	p.Cost = price(p.Stations, length)
+	if s.rng.Float64() < s.edges.Extend {
+		p.ExtendedAt = p.Start.Add(time.Duration((0.1 + 0.4*s.rng.Float64()) * float64(length)))
+		p.ExtendedEnd = p.End.Add(time.Duration(s.rng.Float64() * float64(sc.Length) / 2))
+	}
+	// Bounded, so that a rate of 1 cannot loop for ever: the tenth one is sent.
+	p.MissedWebhook = s.rng.Float64() < s.edges.MissedWebhook && s.missedRun < 9
+	if p.MissedWebhook {
+		s.missedRun++
+	} else {
+		s.missedRun = 0
+	}
+	sc.Model.AddPlan(p)
+	return p.MissedWebhook
 }
 
 // end deletes a random open session; with the missing-delete edge the delete is
