@@ -102,6 +102,11 @@ func TestLocationForgottenByAnotherReplica(t *testing.T) {
 	// Another replica forgot Old: the store no longer has it and says so.
 	locs = map[string]session.LocationStats{"Mall": {Active: 3, Stations: 4}}
 	forgotten = []string{"Old"}
+	// The registry gathers the counters beside the collector, so the scrape that
+	// learns of the forget drops the gauges at once and the counters from the next.
+	if n, err := testutil.GatherAndCount(reg, "synthesisvr_sessions_active"); err != nil || n != 1 {
+		t.Fatalf("%d active series in the scrape that learns of the forget (%v), want 1 (Mall)", n, err)
+	}
 	for range 2 {
 		if n, err := testutil.GatherAndCount(reg, "synthesisvr_sessions_active", "synthesisvr_sessions_started_total"); err != nil || n != 1 {
 			t.Fatalf("%d active and started series after the forget (%v), want 1 (Mall active)", n, err)
