@@ -50,7 +50,7 @@ func TestDashboardsIdentity(t *testing.T) {
 	}
 	for i, f := range dashboards.Files {
 		if boards[i].UID != want[f.Name] || boards[i].UID+".json" != f.Name {
-			t.Errorf("%s has uid %q, want %q (DESIGN.md: the file is named after its uid)", f.Name, boards[i].UID, want[f.Name])
+			t.Errorf("%s has uid %q, want %q (dashboards/README.md: the file is named after its uid)", f.Name, boards[i].UID, want[f.Name])
 		}
 		if boards[i].Title == "" {
 			t.Errorf("%s has no title", f.Name)

@@ -1,12 +1,17 @@
 package deploy_test
 
 import (
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
 const unitPath = "deploy/systemd/synthesisvr_exporter.service"
@@ -110,5 +115,41 @@ func TestSystemdAnalyze(t *testing.T) {
 	// rest is its network access, which it needs).
 	if level, _ := strconv.ParseFloat(m[1], 64); level > 2.0 {
 		t.Errorf("systemd-analyze security: exposure %s, want at most 2.0:\n%s", m[1], out)
+	}
+}
+
+// TestSystemdConfigStartsWithCredential starts the exporter on the shipped config.yml
+// the way the unit does: the token in $CREDENTIALS_DIRECTORY (LoadCredential=), none
+// beside the config file, and none in the environment.
+func TestSystemdConfigStartsWithCredential(t *testing.T) {
+	bin, ok := command(t, "synthesisvr_exporter")
+	if !ok {
+		t.Fatal("no cmd/synthesisvr_exporter")
+	}
+	etc, creds := t.TempDir(), t.TempDir()
+	config := filepath.Join(etc, "config.yml")
+	writeFile(t, config, readFile(t, "deploy/systemd/config.yml"))
+	token := "credentialToken0123456789"
+	writeFile(t, filepath.Join(creds, "webhook-token"), []byte(token+"\n"))
+	addr := proctest.FreeAddrTB(t)
+	cmd := exec.Command(bin, "--config.file="+config, "--web.listen-address="+addr,
+		"--storage.path="+filepath.Join(t.TempDir(), "synthesisvr.db"))
+	cmd.Env = []string{"CREDENTIALS_DIRECTORY=" + creds, "OTEL_SDK_DISABLED=true", "PATH=" + os.Getenv("PATH")}
+	log := &proctest.Buffer{}
+	p := proctest.StartTB(t, cmd, log)
+	if err := p.WaitHTTP("http://"+addr+"/-/ready", 10*time.Second, 20*time.Millisecond); err != nil {
+		t.Fatalf("the shipped config.yml does not start: %v\n%s", err, log.String())
+	}
+	resp, err := http.Post("http://"+addr+"/webhook/"+token, "application/json",
+		strings.NewReader(`[{"uuid":"c-1","action":"create","location":"Cred","stations":1}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("POST with the credential's token: status %d, want 200", resp.StatusCode)
+	}
+	if !strings.Contains(log.String(), filepath.Join(creds, "webhook-token")) || strings.Contains(log.String(), token) {
+		t.Errorf("the log should name the credential's file, never the token:\n%s", log.String())
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/admin"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/collector"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/config"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/lookup"
@@ -47,6 +48,7 @@ type app struct {
 	expirer    *session.Expirer
 	tracer     *tracing.Provider
 	spans      *tracing.Spans
+	backup     admin.Backuper // the bolt store; nil with the others
 	configured atomic.Pointer[[]collector.Location]
 	reloadMu   sync.Mutex
 	reloads    *collector.ReloadMetrics
@@ -56,6 +58,8 @@ type app struct {
 	apiMetrics *collector.APIMetrics
 	scheduler  session.Scheduler // nil when the store keeps no schedules
 	lookup     *lookup.Worker    // nil likewise
+	collector  *collector.Collector
+	admin      *admin.Handler // with --web.enable-admin-api only
 }
 
 func newApp(f *flags, logger *slog.Logger) (*app, error) {
@@ -84,12 +88,15 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		a.store.Close()
 		return nil, err
 	}
+	a.collector = collector.New(a.store, a.metrics, a.configuredLocations, logger)
+	a.collector.OnForget = a.unknown.Forget // a forgotten location leaves every series
 	a.registry.MustRegister(
 		versioncollector.NewCollector(name),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collector.New(a.store, a.metrics, a.configuredLocations, logger),
+		a.collector,
 	)
+	a.logGoingLive()
 	a.setLocations(cfg)
 	a.initKnownLocations()
 	a.gate = server.NewGate(a.store)
@@ -98,6 +105,7 @@ func newApp(f *flags, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.webhook = webhook.New(a.unknown.Watch(a.store), a.metrics, a.gate.Accepting, settings, a.spans, logger)
+	a.startAdmin()
 	a.expirer = &session.Expirer{
 		Store: a.store, MaxAge: f.maxAge, Every: session.ExpiryInterval(f.maxAge),
 		Ended:  a.ended,
@@ -118,9 +126,15 @@ func loadConfig(path string) (*config.Config, error) {
 func (a *app) openStore() (session.Store, error) {
 	switch a.f.backend {
 	case "memory":
+		a.logger.Warn("--storage.backend=memory keeps the sessions in this process only: they are lost on every restart; use bolt (the default) for a venue")
 		return memstore.New(), nil
 	case "bolt":
-		return boltstore.Open(a.f.storagePath)
+		s, err := boltstore.Open(a.f.storagePath)
+		if err != nil {
+			return nil, err
+		}
+		a.backup = s
+		return s, nil
 	case "redis":
 		return a.openRedis()
 	default:
@@ -173,6 +187,12 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 		s.Exempt[l.Name] = true
 	}
 	a.logWebhooks(hooks)
+	for _, l := range cfg.Locations {
+		if l.APIKeyExposed {
+			a.logger.Warn("The location's SynthesisVR API key file is readable by its group or by others; let only the exporter's user read it (chmod 600)",
+				"location", l.Name, "file", l.APIKeyFile)
+		}
+	}
 	return webhook.NewSettings(s), nil
 }
 
@@ -182,8 +202,11 @@ func (a *app) settings(cfg *config.Config) (*webhook.Settings, error) {
 func (a *app) logWebhooks(hooks []config.Webhook) {
 	for _, w := range hooks {
 		if w.Created {
-			a.logger.Warn("No webhook token was configured: generated one. Paste this URL into SynthesisVR (Web Widgets & API > API & Webhooks), with this machine's public name, and keep it secret",
-				"url", webhookURL(a.f, w.Token), "token_file", w.TokenFile)
+			msg := "No webhook token was configured: generated one. Paste this URL into SynthesisVR (Web Widgets & API > API & Webhooks), with this machine's public name, and keep it secret"
+			if !a.f.tls {
+				msg += "; SynthesisVR needs it as https:// (" + goingLiveDoc + ")"
+			}
+			a.logger.Warn(msg, "url", webhookURL(a.f, w.Token), "token_file", w.TokenFile)
 		}
 		if w.Exposed {
 			a.logger.Warn("The webhook's token file is readable by its group or by others; let only the exporter's user read it (chmod 600)",
@@ -195,6 +218,21 @@ func (a *app) logWebhooks(hooks []config.Webhook) {
 		}
 		a.logger.Info("Webhook active", "name", w.Name, "location", loc, "token_source", w.Source)
 	}
+}
+
+// goingLiveDoc is where the README tells how to give SynthesisVR an https:// URL.
+const goingLiveDoc = `deploy/README.md, "Going live"`
+
+// logGoingLive logs, at the start, the form of the URL to paste into SynthesisVR.
+// Served over plain HTTP, the exporter is not that URL by itself: SynthesisVR
+// needs https://, from --web.config.file or a proxy in front.
+func (a *app) logGoingLive() {
+	if a.f.tls {
+		a.logger.Info("The URL to paste into SynthesisVR, with this machine's public name and the webhook's token", "url", webhookURL(a.f, "<token>"))
+		return
+	}
+	a.logger.Info("The webhook is served over plain HTTP, fine on a LAN or behind a proxy: SynthesisVR needs a public https:// URL, which TLS (--web.config.file) or Caddy or nginx in front gives; see "+goingLiveDoc,
+		"here", webhookURL(a.f, "<token>"), "to_paste", "https://<public name>/webhook/<token>")
 }
 
 // webhookURL is the receiver's URL on this machine.
@@ -284,6 +322,7 @@ func (a *app) options() server.Options {
 		Webhook:     a.webhook,
 		Gate:        a.gate,
 		Lifecycle:   a.f.lifecycle,
+		Admin:       a.admin,
 		Logger:      a.logger,
 		Landing: web.LandingConfig{
 			Name:        "SynthesisVR Exporter",

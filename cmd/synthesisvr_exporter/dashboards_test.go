@@ -33,7 +33,7 @@ var prometheusSeries = []string{
 var targetLabels = []string{"job", "instance"}
 
 // pendingMetrics are named by the dashboards ahead of the change that exports them
-// (DESIGN.md lists them). Once the exporter exports one, the test says to remove it.
+// (exporter/README.md lists the exported ones). Once the exporter exports one, the test says to remove it.
 var pendingMetrics = map[string]string{}
 
 // locationSentinel stands for the selected locations, to find the selectors that

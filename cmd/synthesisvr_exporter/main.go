@@ -29,10 +29,30 @@ import (
 const name = "synthesisvr_exporter"
 
 func main() {
+	// Started by the Windows service manager, the exporter runs under its handler.
+	if code, ok := runService(os.Args[1:]); ok {
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// flags are the command line of DESIGN.md.
+// defaultStoragePath is --storage.path's default: relative to the working folder,
+// where a console run keeps its data.
+const defaultStoragePath = "data/synthesisvr.db"
+
+// hooks connect a run to a service manager (Windows); the zero value is a run from
+// a console or systemd.
+type hooks struct {
+	// storagePath replaces --storage.path's default when set.
+	storagePath string
+	// stop takes stop requests besides the process's signals; a SIGTERM on it
+	// stops the exporter exactly as the signal does.
+	stop <-chan os.Signal
+	// started is called once the exporter is ready.
+	started func()
+}
+
+// flags are the command line; README.md, "Command line", lists them for operators.
 type flags struct {
 	web            *web.FlagConfig
 	webhookAddress string
@@ -43,12 +63,14 @@ type flags struct {
 	redis          redisFlags
 	maxAge         time.Duration
 	tls            bool // --web.config.file serves TLS: the webhook URL is https
+	basicAuth      bool // --web.config.file asks for basic auth
+	adminAPI       bool
 	drainDelay     time.Duration
 	lifecycle      bool // --web.enable-lifecycle
 	log            *promslog.Config
 }
 
-func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
+func parseFlags(args []string, stdout, stderr io.Writer, storageDefault string) (*flags, error) {
 	app := kingpin.New(name, "Receives SynthesisVR session webhooks and exports active sessions as Prometheus metrics.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
@@ -61,9 +83,10 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.metricsPath)
 	app.Flag("web.drain-delay", "On shutdown, how long /-/ready answers 503 before the listeners close, so a load balancer moves traffic away first; the webhook keeps taking events meanwhile.").Default("0s").DurationVar(&f.drainDelay)
 	app.Flag("web.enable-lifecycle", "Allow POST and PUT /-/reload to reload the configuration (requests a browser marks cross-site are refused); SIGHUP always reloads.").Default("false").BoolVar(&f.lifecycle)
+	app.Flag("web.enable-admin-api", "Serve the admin API under /api/v1 on --web.listen-address: list the active sessions, end one, forget a location, take a hot backup of the bolt file. Guard it with basic auth in --web.config.file.").Default("false").BoolVar(&f.adminAPI)
 	app.Flag("config.file", "YAML configuration file (webhooks, locations, limits, tracing); without it the exporter runs on defaults.").StringVar(&f.configFile)
 	app.Flag("storage.backend", "Where sessions are kept: bolt (a file, one replica), redis (several replicas) or memory (lost on restart).").Default("bolt").EnumVar(&f.backend, "bolt", "redis", "memory")
-	app.Flag("storage.path", "The bolt file; its folder is created and also keeps a generated webhook token.").Default("data/synthesisvr.db").StringVar(&f.storagePath)
+	app.Flag("storage.path", "The bolt file; its folder is created and also keeps a generated webhook token.").Default(storageDefault).StringVar(&f.storagePath)
 	addRedisFlags(app, &f.redis)
 	app.Flag("session.max-age", "An active session older than this is ended as expired (its delete was missed).").Default("6h").DurationVar(&f.maxAge)
 	promslogflag.AddFlags(app, f.log)
@@ -84,7 +107,16 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 
 // run is the whole program; it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	f, err := parseFlags(args, stdout, stderr)
+	return runWith(args, stdout, stderr, hooks{})
+}
+
+// runWith is run under a service manager's hooks.
+func runWith(args []string, stdout, stderr io.Writer, h hooks) int {
+	storageDefault := defaultStoragePath
+	if h.storagePath != "" {
+		storageDefault = h.storagePath
+	}
+	f, err := parseFlags(args, stdout, stderr, storageDefault)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
@@ -102,6 +134,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Error("Cannot start", "err", err)
 		return 1
 	}
+	ex.stop = h.stop
+	if h.started != nil {
+		h.started()
+	}
 	return ex.wait()
 }
 
@@ -112,6 +148,7 @@ type exporter struct {
 	servers []*http.Server
 	errs    chan error
 	signals chan os.Signal
+	stop    <-chan os.Signal // a service manager's stop requests; nil without one
 	stopBg  context.CancelFunc
 	bgDone  chan struct{}
 	drain   time.Duration
@@ -123,6 +160,7 @@ func start(f *flags, logger *slog.Logger) (*exporter, error) {
 		return nil, err
 	}
 	f.tls = wc.TLS != nil
+	f.basicAuth = wc.BasicAuth
 	// Bind first: a taken port stops the start before anything is generated or logged as ready.
 	lns, err := bind(f)
 	if err != nil {
@@ -171,18 +209,21 @@ func newHTTPServer(h http.Handler, errorLog *log.Logger) *http.Server {
 func (ex *exporter) wait() int {
 	code := 0
 	for stop := false; !stop; {
+		var sig os.Signal
 		select {
-		case sig := <-ex.signals:
-			if sig == syscall.SIGHUP {
-				_ = ex.app.reload()
-				continue
-			}
-			ex.logger.Info("Shutting down", "signal", sig.String())
-			stop = true
+		case sig = <-ex.signals:
+		case sig = <-ex.stop:
 		case err := <-ex.errs:
 			ex.logger.Error("HTTP server failed", "err", err)
 			code, stop = 1, true
+			continue
 		}
+		if sig == syscall.SIGHUP {
+			ex.hangup()
+			continue
+		}
+		ex.logger.Info("Shutting down", "signal", sig.String())
+		stop = true
 	}
 	// Signals stay caught until the end: a SIGHUP while draining must not kill the process.
 	defer signal.Stop(ex.signals)
@@ -204,6 +245,16 @@ func (ex *exporter) wait() int {
 	}
 	ex.logger.Info("Stopped")
 	return code
+}
+
+// hangup reloads the configuration file on SIGHUP; without one it says so, since
+// an operator who sent it expects something to happen.
+func (ex *exporter) hangup() {
+	if ex.app.f.configFile == "" {
+		ex.logger.Warn("Received SIGHUP, but there is nothing to reload: the exporter runs without --config.file")
+		return
+	}
+	_ = ex.app.reload()
 }
 
 func serverWebConfig(f *flags) (server.WebConfig, error) {

@@ -20,11 +20,9 @@ import (
 // exporterPackage is built when no --exporter.binary is given.
 const exporterPackage = "github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_exporter"
 
-func addBench(app *kingpin.Application) registered {
+func addBench(app *kingpin.Application, t *targetFlags) registered {
 	cmd := app.Command("bench", "Measure the exporter (memory and bolt stores) beside a bare gin handler (the ceiling) in one run, and print the figures beside their targets; exit 1 when a target is missed.")
 	o := benchmark.Options{}
-	var bin string
-	cmd.Flag("exporter.binary", "The synthesisvr_exporter to measure (default: built from this module with go build).").StringVar(&bin)
 	cmd.Flag("duration", "Each throughput measurement.").Default("2s").DurationVar(&o.Duration)
 	cmd.Flag("warmup", "Load sent before each throughput measurement, not counted.").Default("500ms").DurationVar(&o.Warmup)
 	cmd.Flag("connections", "Concurrent connections of the throughput measurements (repeatable).").Default("10", "50").IntsVar(&o.Connections)
@@ -41,7 +39,7 @@ func addBench(app *kingpin.Application) registered {
 		if *quick {
 			o = quickOptions(o)
 		}
-		return func(ctx context.Context, env *runEnv) int { return runBench(ctx, env, o, bin) }, nil
+		return func(ctx context.Context, env *runEnv) int { return runBench(ctx, env, o, t.binary) }, nil
 	}}
 }
 

@@ -45,9 +45,9 @@ func addDemo(app *kingpin.Application, t *targetFlags) registered {
 	cmd := app.Command("demo", "Simulate a chain of VR venues: sessions arrive during opening hours, 1 to 4 stations, 10 to 90 minutes (the default command).").Default()
 	f := &demoFlags{}
 	cmd.Flag("locations", "How many venues.").Default("3").IntVar(&f.locations)
-	cmd.Flag("open", "Daily opening hours of every venue in its time zone, HH:MM-HH:MM as in the config file's hours, several separated by commas (a range may cross midnight; 00:00-24:00 is always open).").Default("10:00-22:00").StringVar(&f.open)
+	cmd.Flag("open", "Daily opening hours of every venue in its time zone, HH:MM-HH:MM as in the config file's hours, several separated by commas (a range may cross midnight; 00:00-24:00 is always open); with --config.file, of the locations without hours.").Default("10:00-22:00").StringVar(&f.open)
 	cmd.Flag("timezone", "Time zone of the venues (IANA name, or Local).").Default("Local").StringVar(&f.timezone)
-	cmd.Flag("config.file", "The exporter's config file: venues are its locations (names, time zones), each posting to the webhook bound to it.").StringVar(&f.configFile)
+	cmd.Flag("config.file", "The exporter's config file: venues are its locations (names, time zones, hours, closed_on), each posting to the webhook bound to it. Their names are the user's: never forgotten. Without --exporter.url, the simulator's own exporter reads it too.").StringVar(&f.configFile)
 	cmd.Flag("arrivals", "Mean sessions per venue per open hour (Poisson).").Default("8").Float64Var(&f.arrivals)
 	cmd.Flag("stations.min", "Fewest stations in a session.").Default("1").IntVar(&f.stations[0])
 	cmd.Flag("stations.max", "Most stations in a session.").Default("4").IntVar(&f.stations[1])
@@ -71,7 +71,16 @@ func addDemo(app *kingpin.Application, t *targetFlags) registered {
 		if err := f.apiFlags.edges.Validate(); err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context, env *runEnv) int { return runDemo(ctx, env, o, f, t.metrics()) }, nil
+		o.Model = simulator.NewModel()
+		urls := make(map[string]string, len(o.Venues))
+		for _, v := range o.Venues {
+			urls[v.Name] = v.URL
+		}
+		return func(ctx context.Context, env *runEnv) int {
+			return t.run(ctx, env, o.Model, func(l string) string { return urls[l] }, func(ctx context.Context) int {
+				return runDemo(ctx, env, o, f, t.metrics())
+			})
+		}, nil
 	}}
 }
 
@@ -101,6 +110,13 @@ func (f *demoFlags) options(t *targetFlags) (simulator.DemoOptions, error) {
 // their own time zones.
 func (f *demoFlags) venues(t *targetFlags, hours *openinghours.Schedule) ([]simulator.Venue, error) {
 	if f.configFile != "" {
+		t.keepLocations = true
+		if err := t.choose(); err != nil {
+			return nil, err
+		}
+		if t.own != nil {
+			t.own.configFile = f.configFile
+		}
 		return configVenues(f.configFile, t, hours)
 	}
 	if f.locations < 1 {
@@ -116,16 +132,19 @@ func (f *demoFlags) venues(t *targetFlags, hours *openinghours.Schedule) ([]simu
 	}
 	out := make([]simulator.Venue, f.locations)
 	for i := range out {
-		out[i] = simulator.Venue{Name: fmt.Sprintf("Venue %d", i+1), URL: url, Hours: hours.In(zone)}
+		name := fmt.Sprintf("Venue %d", i+1)
 		if i < len(venueNames) {
-			out[i].Name = venueNames[i]
+			name = venueNames[i]
 		}
+		out[i] = simulator.Venue{Name: t.location(name), URL: url, Hours: hours.In(zone)}
 	}
 	return out, nil
 }
 
-// configVenues reads the venues from the exporter's config: each location posts to
-// the webhook bound to it, or else to the default one.
+// configVenues reads the venues from the exporter's config: each location is open
+// as its hours, closed_on and timezone say (through the exporter's own parsing), or
+// at hours in its time zone when it has no hours; it posts to the webhook bound to
+// it, or else to the default one.
 func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]simulator.Venue, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -147,8 +166,13 @@ func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]
 			return nil, fmt.Errorf("%s: location %s: %w", path, l.Name, err)
 		}
 		v := simulator.Venue{Name: l.Name, Hours: hours.In(zone)}
+		if l.Hours != nil && l.Schedule != nil {
+			v.Hours = l.Schedule
+		}
 		if tok, ok := bound[l.Name]; ok {
-			v.URL = t.webhookFor(tok)
+			if v.URL, err = t.webhookFor(tok); err != nil {
+				return nil, fmt.Errorf("location %s: %w", l.Name, err)
+			}
 		} else if v.URL, err = t.webhook(); err != nil {
 			return nil, fmt.Errorf("location %s has no webhook bound to it in %s, and %w", l.Name, path, err)
 		}
@@ -159,7 +183,7 @@ func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]
 
 func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoFlags, metricsURL string) int {
 	o.Seed = seedOf(o.Seed, env)
-	o.Model, o.Logger, o.Client = simulator.NewModel(), env.logger, simulator.NewClient(2)
+	o.Logger, o.Client = env.logger, simulator.NewClient(2)
 	if first := simulator.FirstOpening(o.Venues, o.Start); !first.Equal(o.Start) {
 		env.logger.Info("Every venue is closed at the start: the simulated clock starts at the first opening",
 			"start", o.Start.Format(time.RFC3339), "opening", first.Format(time.RFC3339))
@@ -188,7 +212,11 @@ func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoF
 	for i, v := range o.Venues {
 		names[i] = v.Name
 	}
-	env.logger.Info("Demo started", "venues", fmt.Sprint(names), "open", f.open, "speed", o.Speed, "arrivals_per_hour", o.Arrivals)
+	open := f.open
+	if f.configFile != "" {
+		open = "as in " + f.configFile
+	}
+	env.logger.Info("Demo started", "venues", fmt.Sprint(names), "open", open, "speed", o.Speed, "arrivals_per_hour", o.Arrivals)
 	res, err := simulator.RunDemo(ctx, o)
 	if err != nil {
 		env.logger.Error("Demo failed", "err", err)

@@ -19,8 +19,11 @@ import (
 var exporterBin string
 
 // TestMain builds the exporter once into a temporary folder, unless -short skips the
-// end-to-end tests.
+// end-to-end tests. With runMainEnv set, the test binary is the simulator instead.
 func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+	}
 	os.Exit(proctest.RunWithBinary(m, exporterPackage, &exporterBin))
 }
 

@@ -51,10 +51,10 @@ func seedOf(seed uint64, env *runEnv) uint64 {
 	return seed
 }
 
-func (f *loadFlags) options(url string) simulator.LoadOptions {
+func (f *loadFlags) options(url string, t *targetFlags) simulator.LoadOptions {
 	locs := make([]string, max(f.locations, 0))
 	for i := range locs {
-		locs[i] = fmt.Sprintf("Load %03d", i+1)
+		locs[i] = t.location(fmt.Sprintf("Load %03d", i+1))
 	}
 	return simulator.LoadOptions{
 		URL: url, Events: f.events, Rate: f.rate, Connections: f.connections,
@@ -70,24 +70,28 @@ func addLoad(app *kingpin.Application, t *targetFlags) registered {
 		if err != nil {
 			return nil, err
 		}
-		o := f.options(url)
+		o := f.options(url, t)
 		if err := o.Validate(); err != nil {
 			return nil, err
 		}
+		// The clean-up needs to know which sessions are still active, nothing more.
+		o.Model = simulator.NewTracker()
 		return func(ctx context.Context, env *runEnv) int {
-			o.Seed = seedOf(o.Seed, env)
-			env.logger.Info("Sending events", "url", redact(url), "events", o.Events, "connections", o.Connections, "rate", o.Rate)
-			res, err := simulator.RunLoad(ctx, o)
-			if err != nil {
-				env.logger.Error("Load failed", "err", err)
-				return 1
-			}
-			fmt.Fprintln(env.stdout, res)
-			explain(env, res)
-			if res.Failed() > 0 {
-				return 1
-			}
-			return 0
+			return t.run(ctx, env, o.Model, oneURL(url), func(ctx context.Context) int {
+				o.Seed = seedOf(o.Seed, env)
+				env.logger.Info("Sending events", "url", redact(url), "events", o.Events, "connections", o.Connections, "rate", o.Rate)
+				res, err := simulator.RunLoad(ctx, o)
+				if err != nil {
+					env.logger.Error("Load failed", "err", err)
+					return 1
+				}
+				fmt.Fprintln(env.stdout, res)
+				explain(env, res)
+				if res.Failed() > 0 {
+					return 1
+				}
+				return 0
+			})
 		}, nil
 	}}
 }
@@ -109,7 +113,7 @@ func addCheck(app *kingpin.Application, t *targetFlags) registered {
 		if err != nil {
 			return nil, err
 		}
-		o := f.options(url)
+		o := f.options(url, t)
 		o.Drop = *drop
 		if err := o.Validate(); err != nil {
 			return nil, err
@@ -122,14 +126,20 @@ func addCheck(app *kingpin.Application, t *targetFlags) registered {
 		} else {
 			af = nil
 		}
+		o.Model = simulator.NewModel()
 		return func(ctx context.Context, env *runEnv) int {
-			o.Seed = seedOf(o.Seed, env)
-			return runCheck(ctx, env, o, af, t.metrics(), *maxAge, *delay, *slack)
+			return t.run(ctx, env, o.Model, oneURL(url), func(ctx context.Context) int {
+				o.Seed = seedOf(o.Seed, env)
+				return runCheck(ctx, env, o, af, t.metrics(), *maxAge, *delay, *slack)
+			})
 		}, nil
 	}}
 }
 
-// runCheck scrapes a baseline, sends the load with a model, and compares; with af
+// oneURL posts every location's events to url.
+func oneURL(url string) func(string) string { return func(string) string { return url } }
+
+// runCheck scrapes a baseline, sends the load with o.Model, and compares; with af
 // set it serves the fake API over the same model.
 func runCheck(ctx context.Context, env *runEnv, o simulator.LoadOptions, af *apiFlags, metricsURL string, maxAge, delay, slack time.Duration) int {
 	client := simulator.NewClient(2)
@@ -145,7 +155,6 @@ func runCheck(ctx context.Context, env *runEnv, o simulator.LoadOptions, af *api
 			return 1
 		}
 	}
-	o.Model = simulator.NewModel()
 	if af != nil {
 		locs := make([]simulator.APIKey, len(o.Locations))
 		for i, l := range o.Locations {

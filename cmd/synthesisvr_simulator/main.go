@@ -31,18 +31,46 @@ type command func(ctx context.Context, env *runEnv) int
 type runEnv struct {
 	stdout, stderr io.Writer
 	logger         *slog.Logger
+	// abort ends the clean-up after a run (a second interrupt).
+	abort context.Context
 }
 
 // run is the whole program; it returns the exit code: 0 done, 1 a failure, a
 // difference found by a check or a missed benchmark target, 2 a bad command line.
+// The first SIGINT or SIGTERM stops the run, after which the simulator ends the
+// sessions it started; a second one cuts that clean-up short.
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	return runContext(ctx, args, stdout, stderr)
+	abort, abortNow := context.WithCancel(context.Background())
+	defer abortNow()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for first := true; ; first = false {
+			select {
+			case <-sigs:
+			case <-abort.Done():
+				return
+			}
+			if !first {
+				abortNow()
+				return
+			}
+			stop()
+		}
+	}()
+	return runWith(ctx, abort, args, stdout, stderr)
 }
 
-// runContext is run until ctx ends, for tests.
+// runContext is run until ctx ends, for tests; its clean-up is bounded by time only.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, context.Background(), args, stdout, stderr)
+}
+
+// runWith runs until ctx ends; abort ends the clean-up after it.
+func runWith(ctx, abort context.Context, args []string, stdout, stderr io.Writer) int {
 	app := kingpin.New(name, "Posts SynthesisVR session webhooks to a synthesisvr_exporter: a demo venue chain, load, a correctness check under load, and the benchmark.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
@@ -53,7 +81,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	logCfg := &promslog.Config{}
 	promslogflag.AddFlags(app, logCfg)
 	target := addTargetFlags(app)
-	commands := []registered{addDemo(app, target), addLoad(app, target), addCheck(app, target), addBench(app), addCeiling(app), addAPI(app)}
+	commands := []registered{addDemo(app, target), addLoad(app, target), addCheck(app, target), addBench(app, target), addCeiling(app), addAPI(app)}
 	chosen, err := app.Parse(args)
 	if terminated {
 		return 0
@@ -63,7 +91,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	logCfg.Writer = stderr
-	env := &runEnv{stdout: stdout, stderr: stderr, logger: promslog.New(logCfg)}
+	env := &runEnv{stdout: stdout, stderr: stderr, logger: promslog.New(logCfg), abort: abort}
 	for _, c := range commands {
 		if c.clause.FullCommand() == chosen {
 			cmd, err := c.prepare()

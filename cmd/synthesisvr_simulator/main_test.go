@@ -18,7 +18,8 @@ func TestCommandLine(t *testing.T) {
 	}{
 		"help":                {args: []string{"--help"}, code: 0, inOutput: "demo*"},
 		"unknown flag":        {args: []string{"load", "--nope"}, code: 2, inOutput: "unknown long flag '--nope'"},
-		"no token":            {args: []string{noToken, "check"}, code: 2, inOutput: "no webhook token: pass --webhook.token"},
+		"no token":            {args: []string{"--exporter.url=http://127.0.0.1:1", "check"}, code: 2, inOutput: "no webhook token for --exporter.url http://127.0.0.1:1: pass --webhook.token"},
+		"no token file":       {args: []string{"--exporter.url=http://127.0.0.1:1", noToken, "check"}, code: 2, inOutput: "reading the webhook token"},
 		"bad rate":            {args: []string{"--webhook.token=x", "load", "--edges.duplicate=1.5"}, code: 2, inOutput: "--edges.duplicate must be a probability"},
 		"bad opening hours":   {args: []string{"--webhook.token=x", "demo", "--open=10-22"}, code: 2, inOutput: "--open: opening hours"},
 		"bad time zone":       {args: []string{"--webhook.token=x", "demo", "--timezone=Mars/Base"}, code: 2, inOutput: "--timezone"},

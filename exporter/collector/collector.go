@@ -37,6 +37,9 @@ var (
 // It must be safe for concurrent use.
 type LocationLister interface {
 	Locations(ctx context.Context) (map[string]session.LocationStats, error)
+	// Forgotten names the locations an operator forgot, through this process or
+	// another one sharing the store.
+	Forgotten(ctx context.Context) ([]string, error)
 }
 
 // Schedule says when a location is open; an *openinghours.Schedule is one. It must be
@@ -64,9 +67,13 @@ type Collector struct {
 	now        func() time.Time
 	timeout    time.Duration
 	logger     *slog.Logger
+	// OnForget, when set before use, is told about every location forgotten
+	// (Forget, or another replica's forget), for series kept elsewhere.
+	OnForget func(location string)
 
-	// exported holds every location this collector exported: bounded by the
-	// store's limits.max_locations, as the store's own locations are.
+	// exported holds every location this collector exported, but those an
+	// operator forgot: bounded by the store's limits.max_locations, as the
+	// store's own locations are. mu also orders a scrape's read of the store.
 	mu       sync.Mutex
 	exported map[string]struct{}
 }
@@ -102,6 +109,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, l.Name)
 	}
+	// The store's read and the memory of exported locations change together, so
+	// that a location forgotten meanwhile (Forget) is not remembered again from a
+	// read made before it was forgotten.
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	locs, err := c.read()
 	if err != nil {
 		c.metrics.StoreError(OpRead)
@@ -132,8 +144,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // keep "== 0" alerts quiet. Locations with counters set (seen in events) count as
 // exported too.
 func (c *Collector) keepExported(locs map[string]session.LocationStats) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, name := range c.metrics.Locations() {
 		c.exported[name] = struct{}{}
 	}
@@ -147,9 +157,26 @@ func (c *Collector) keepExported(locs map[string]session.LocationStats) {
 	}
 }
 
-// read reads the store for one scrape, within the collector's timeout.
+// read reads the store for one scrape, within the collector's timeout, and
+// forgets the locations an operator forgot through another replica. c.mu is held.
 func (c *Collector) read() (map[string]session.LocationStats, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	return c.store.Locations(ctx)
+	locs, err := c.store.Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gone, err := c.store.Forgotten(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range gone {
+		// Read after the locations: a location in both was forgotten between
+		// the two reads.
+		delete(locs, name)
+		if _, ok := c.exported[name]; ok || c.metrics.known(name) {
+			c.forgetLocked(name)
+		}
+	}
+	return locs, nil
 }

@@ -29,6 +29,8 @@ func (f fakeStore) Locations(context.Context) (map[string]session.LocationStats,
 	return out, f.err
 }
 
+func (fakeStore) Forgotten(context.Context) ([]string, error) { return nil, nil }
+
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // fixedHours is a schedule that is always open, or always closed.
@@ -166,6 +168,8 @@ func (s switchStore) Locations(context.Context) (map[string]session.LocationStat
 	}
 	return out, nil
 }
+
+func (switchStore) Forgotten(context.Context) ([]string, error) { return nil, nil }
 
 // TestCollectorKeepsExportedLocationsAtZero empties the store between scrapes, as
 // a Redis that lost its data does: the locations exported before stay, at 0.

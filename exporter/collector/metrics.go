@@ -33,7 +33,7 @@ var KnownCodes = []int{200, 202, 400, 404, 413, 503}
 // The label values pre-set to zero for every location.
 var (
 	actionLabels = []string{session.ActionCreate, session.ActionDelete, actionOther}
-	endLabels    = []string{session.ReasonDeleted, session.ReasonExpired, session.ReasonFinished}
+	endLabels    = []string{session.ReasonDeleted, session.ReasonExpired, session.ReasonAdmin, session.ReasonFinished}
 	// resultLabels are the action/result pairs the state machine can produce.
 	resultLabels = [][2]string{
 		{session.ActionCreate, session.ResultApplied},
@@ -88,11 +88,11 @@ func NewMetrics(reg prometheus.Registerer, reasons []string) *Metrics {
 			"Sessions started by a create event received by this process.",
 			"location"),
 		ended: counter("sessions_ended_total",
-			"Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).",
+			"Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).",
 			"location", "reason"),
 		duration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "session_duration_seconds",
-			Help:    "Duration of ended sessions, from create to delete or expiry.",
+			Help:    "Duration of ended sessions, from create to delete, expiry or admin end.",
 			Buckets: DurationBuckets,
 		}, []string{"location"}),
 		stationSeconds: counter("station_seconds_total",
@@ -178,6 +178,13 @@ func (m *Metrics) outcome(o session.Outcome) {
 	switch o.Result {
 	case session.ResultExpired:
 		m.end(o, session.ReasonExpired)
+		return
+	case session.ResultAdmin:
+		if o.Reason == session.ReasonCancelled {
+			m.schedule.cancelled.WithLabelValues(o.Session.Location).Inc()
+		} else {
+			m.end(o, session.ReasonAdmin)
+		}
 		return
 	case session.ResultFinished:
 		m.end(o, session.ReasonFinished)

@@ -65,14 +65,17 @@ synthesisvr_session_event_results_total{action="create",location="_overflow",res
 synthesisvr_session_event_results_total{action="create",location="_overflow",result="late"} 0
 synthesisvr_session_event_results_total{action="delete",location="_overflow",result="applied"} 0
 synthesisvr_session_event_results_total{action="delete",location="_overflow",result="unmatched"} 0
-# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).
 # TYPE synthesisvr_sessions_ended_total counter
+synthesisvr_sessions_ended_total{location="A",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="A",reason="deleted"} 1
 synthesisvr_sessions_ended_total{location="A",reason="expired"} 0
 synthesisvr_sessions_ended_total{location="A",reason="finished"} 0
+synthesisvr_sessions_ended_total{location="B",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="B",reason="deleted"} 0
 synthesisvr_sessions_ended_total{location="B",reason="expired"} 1
 synthesisvr_sessions_ended_total{location="B",reason="finished"} 0
+synthesisvr_sessions_ended_total{location="_overflow",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="_overflow",reason="deleted"} 0
 synthesisvr_sessions_ended_total{location="_overflow",reason="expired"} 0
 synthesisvr_sessions_ended_total{location="_overflow",reason="finished"} 0
@@ -132,7 +135,7 @@ func TestOneLocationExposition(t *testing.T) {
 	create := session.Change{UUID: "u", Action: session.ActionCreate, Location: "Kamen Test", Stations: 2}
 	del := session.Change{UUID: "u", Action: session.ActionDelete, Location: "Kamen Test"}
 	const header = `
-# HELP synthesisvr_session_duration_seconds Duration of ended sessions, from create to delete or expiry.
+# HELP synthesisvr_session_duration_seconds Duration of ended sessions, from create to delete, expiry or admin end.
 # TYPE synthesisvr_session_duration_seconds histogram
 `
 	tests := map[string]struct {
@@ -153,8 +156,9 @@ synthesisvr_session_event_results_total{action="delete",location="Kamen Test",re
 synthesisvr_session_events_total{action="create",location="Kamen Test"} 0
 synthesisvr_session_events_total{action="delete",location="Kamen Test"} 0
 synthesisvr_session_events_total{action="other",location="Kamen Test"} 0
-# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).
 # TYPE synthesisvr_sessions_ended_total counter
+synthesisvr_sessions_ended_total{location="Kamen Test",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="deleted"} 0
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="expired"} 0
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="finished"} 0
@@ -187,8 +191,9 @@ synthesisvr_session_event_results_total{action="delete",location="Kamen Test",re
 synthesisvr_session_events_total{action="create",location="Kamen Test"} 1
 synthesisvr_session_events_total{action="delete",location="Kamen Test"} 2
 synthesisvr_session_events_total{action="other",location="Kamen Test"} 0
-# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).
 # TYPE synthesisvr_sessions_ended_total counter
+synthesisvr_sessions_ended_total{location="Kamen Test",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="deleted"} 2
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="expired"} 1
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="finished"} 0

@@ -17,6 +17,8 @@ import (
 
 type emptyStore struct{}
 
+func (emptyStore) Forgotten(context.Context) ([]string, error) { return nil, nil }
+
 func (emptyStore) Locations(context.Context) (map[string]session.LocationStats, error) {
 	return map[string]session.LocationStats{}, nil
 }

@@ -51,8 +51,9 @@ synthesisvr_session_events_total{action="other",location="A"} 0
 # HELP synthesisvr_session_revenue_total Sum of the cost of sessions whose play began, in the venue's currency, from SynthesisVR's sessions API.
 # TYPE synthesisvr_session_revenue_total counter
 synthesisvr_session_revenue_total{location="A"} 35.5
-# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event) or expired (older than --session.max-age, a missed delete).
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).
 # TYPE synthesisvr_sessions_ended_total counter
+synthesisvr_sessions_ended_total{location="A",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="A",reason="deleted"} 0
 synthesisvr_sessions_ended_total{location="A",reason="expired"} 0
 synthesisvr_sessions_ended_total{location="A",reason="finished"} 1

@@ -3,12 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"log/slog"
 	"math"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -208,13 +205,13 @@ func (p *parser) apiKey(l *Location, values map[string]*yaml.Node, path string) 
 		return
 	case fileNode != nil:
 		at, kpath = fileNode, path+".api_key_file"
-		l.APIKeyFile = resolve(p.dir, l.APIKeyFile)
-		key, err := readAPIKeyFile(l.APIKeyFile)
+		l.APIKeyFile = resolveSecretFile(p.dir, p.credentials, l.APIKeyFile)
+		key, exposed, err := readAPIKeyFile(l.APIKeyFile)
 		if err != nil {
 			p.errorf(fileNode, kpath, "%v", err)
 			return
 		}
-		l.APIKey = key
+		l.APIKey, l.APIKeyExposed = key, exposed
 	case keyNode != nil:
 		if err := ValidateAPIKey(l.APIKey); err != nil {
 			p.errorf(keyNode, kpath, "%v", err)
@@ -233,36 +230,15 @@ func (p *parser) apiKey(l *Location, values map[string]*yaml.Node, path string) 
 	}
 }
 
-// readAPIKeyFile returns the file's content trimmed of surrounding white space. Its
-// errors include neither the content nor the path: the config field and line name the
-// file. It reads like a webhook token file; the checks and hints are the API key's.
-func readAPIKeyFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", apiKeyFileError(err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxAPIKeyBytes+1024))
-	if err != nil {
-		return "", apiKeyFileError(err)
-	}
-	key := strings.TrimSpace(string(data))
-	if key == "" {
-		return "", errors.New("the file is empty; write the location's SynthesisVR API key into it")
-	}
-	if err := ValidateAPIKey(key); err != nil {
-		return "", fmt.Errorf("the file's content is not an API key: %w", err)
-	}
-	return key, nil
-}
-
-// apiKeyFileError drops the operation and path that os errors repeat.
-func apiKeyFileError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	return fmt.Errorf("cannot read the file: %v", err)
+// readAPIKeyFile returns the API key kept in the file at path (see readSecretFile).
+func readAPIKeyFile(path string) (key string, exposed bool, err error) {
+	return readSecretFile(path, MaxAPIKeyBytes+1024, "an API key file holds only the key",
+		"write the location's SynthesisVR API key into it", func(key string) error {
+			if err := ValidateAPIKey(key); err != nil {
+				return fmt.Errorf("the file's content is not an API key: %w", err)
+			}
+			return nil
+		})
 }
 
 // String describes the location with its API key redacted.

@@ -38,8 +38,9 @@ type Webhook struct {
 	// Token is, after Load, the resolved secret (from token or token_file). It is kept out
 	// of JSON so that a config dumped for debugging does not carry it.
 	Token string `yaml:"token" json:"-"`
-	// TokenFile is, after Load, the path the token was read from, resolved against the
-	// config file's directory.
+	// TokenFile is, after Load, the path the token was read from. A relative path is
+	// found in $CREDENTIALS_DIRECTORY when that is set and holds it (systemd's
+	// LoadCredential=), else in the config file's directory.
 	TokenFile string `yaml:"token_file"`
 	// Location is the optional location label for every event of this webhook.
 	Location string `yaml:"location"`
@@ -76,9 +77,12 @@ type Location struct {
 	// api_key_file), empty when the location has none. It is a secret like a webhook
 	// token: kept out of JSON, and Location formats itself without it.
 	APIKey string `yaml:"api_key" json:"-"`
-	// APIKeyFile is, after Load, the path the key was read from, resolved against the
-	// config file's directory.
+	// APIKeyFile is, after Load, the path the key was read from, found as
+	// Webhook.TokenFile is ($CREDENTIALS_DIRECTORY first, then the config's folder).
 	APIKeyFile string `yaml:"api_key_file"`
+	// APIKeyExposed reports, after Load, that the API key file is readable by its
+	// group or others.
+	APIKeyExposed bool `yaml:"-" json:"-"`
 	// Line is the line of this entry in the file (for error messages of later validation);
 	// 0 when not from a file.
 	Line int `yaml:"-"`
@@ -181,7 +185,8 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse does the same as Load for bytes already read; name is used in error messages, and
-// relative token_file paths are resolved against dir.
+// relative token_file paths are resolved against $CREDENTIALS_DIRECTORY, when set and
+// holding the file, else against dir.
 func Parse(name, dir string, data []byte) (*Config, error) {
 	root, err := parseYAML(name, data)
 	if err != nil {
@@ -190,7 +195,7 @@ func Parse(name, dir string, data []byte) (*Config, error) {
 	if root == nil {
 		return Default(), nil
 	}
-	p := &parser{file: name, dir: dir}
+	p := &parser{file: name, dir: dir, credentials: os.Getenv(CredentialsDirectoryEnv)}
 	c := p.config(root)
 	if len(p.issues) > 0 {
 		return nil, p.err()

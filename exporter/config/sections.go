@@ -105,7 +105,7 @@ func (p *parser) token(w *Webhook, n *yaml.Node, values map[string]*yaml.Node, p
 }
 
 func (p *parser) tokenFile(w *Webhook, n *yaml.Node, path string) (*yaml.Node, string) {
-	w.TokenFile = resolve(p.dir, w.TokenFile)
+	w.TokenFile = resolveSecretFile(p.dir, p.credentials, w.TokenFile)
 	token, exposed, err := readTokenFile(w.TokenFile)
 	if err != nil {
 		p.errorf(n, path, "%v", err)

@@ -138,3 +138,31 @@ func TestShortGeneratedTokenRefused(t *testing.T) {
 		t.Fatalf("Webhooks with a generated file holding ab: %v; want an error naming the file and a short token", err)
 	}
 }
+
+func TestExposedAPIKeyFile(t *testing.T) {
+	dir := tokenDir(t)
+	open := writeFile(t, dir, "open.key", "key-of-downtown-1234")
+	if err := os.Chmod(open, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	closed := writeFile(t, dir, "closed.key", "key-of-mall-5678")
+	if err := os.Chmod(closed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("config.yml", dir, []byte(lines(
+		"locations:",
+		"  - name: Downtown",
+		"    api_key_file: open.key",
+		"  - name: Mall",
+		"    api_key_file: closed.key",
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Locations[0].APIKeyExposed || c.Locations[1].APIKeyExposed {
+		t.Errorf("exposed = %v, %v; want the 0644 file exposed and the 0600 one not", c.Locations[0].APIKeyExposed, c.Locations[1].APIKeyExposed)
+	}
+	if c.Locations[0].APIKey != "key-of-downtown-1234" {
+		t.Errorf("key not read from its file")
+	}
+}

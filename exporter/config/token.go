@@ -45,6 +45,26 @@ func tokenChar(r rune) bool {
 		r == '.' || r == '_' || r == '~' || r == '-'
 }
 
+// CredentialsDirectoryEnv is the variable systemd sets, for a unit with
+// LoadCredential=, to the private folder that holds the unit's credentials.
+const CredentialsDirectoryEnv = "CREDENTIALS_DIRECTORY"
+
+// resolveSecretFile says where a token_file or api_key_file is read from. An
+// absolute path is taken as is. A relative one is looked up first in
+// $CREDENTIALS_DIRECTORY, when that is set and the file is there, so that a systemd
+// unit can pass the secret with LoadCredential= (readable by the service alone,
+// whatever its user); else it is relative to the config file's folder, dir. Only a
+// name inside the folder (no "..") is looked up among the credentials.
+func resolveSecretFile(dir, credentials, path string) string {
+	if credentials != "" && filepath.IsLocal(path) {
+		cred := filepath.Join(credentials, path)
+		if _, err := os.Stat(cred); err == nil {
+			return cred
+		}
+	}
+	return resolve(dir, path)
+}
+
 // resolve makes a relative path relative to dir, the config file's directory, so that the
 // config works from any working directory.
 func resolve(dir, path string) string {
@@ -54,11 +74,24 @@ func resolve(dir, path string) string {
 	return filepath.Join(dir, path)
 }
 
-// readTokenFile returns the file's content trimmed of surrounding white space, and
-// whether the file is readable by its group or by others. Its errors include
-// neither the content nor the path: the caller names the file (a config field and
-// line, or the generated file).
+// readTokenFile returns the token kept in the file at path, and whether the file is
+// readable by its group or others (see readSecretFile).
 func readTokenFile(path string) (token string, exposed bool, err error) {
+	return readSecretFile(path, maxTokenFileBytes, "a token file holds only the token",
+		"write a token into it, e.g. with: openssl rand -hex 16", func(token string) error {
+			if err := ValidateToken(token); err != nil {
+				return fmt.Errorf("the file's %w", err)
+			}
+			return nil
+		})
+}
+
+// readSecretFile returns the content of the secret file at path, trimmed of surrounding
+// white space and checked by validate, and whether the file is readable by its group
+// or others. A file over limit bytes is refused (what says what the file holds), and
+// an empty one told how to fill it (fill). Its errors never include the content, nor
+// the path, which the caller's field and line name.
+func readSecretFile(path string, limit int, what, fill string, validate func(string) error) (secret string, exposed bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", false, fileError(err)
@@ -67,21 +100,21 @@ func readTokenFile(path string) (token string, exposed bool, err error) {
 	if fi, err := f.Stat(); err == nil {
 		exposed = fi.Mode().Perm()&0o077 != 0
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	if err != nil {
 		return "", false, fileError(err)
 	}
-	if len(data) > maxTokenFileBytes {
-		return "", false, fmt.Errorf("the file is larger than %d KiB; a token file holds only the token", maxTokenFileBytes>>10)
+	if len(data) > limit {
+		return "", false, fmt.Errorf("the file is larger than %d KiB; %s", limit>>10, what)
 	}
-	token = strings.TrimSpace(string(data))
-	if token == "" {
-		return "", false, errors.New("the file is empty; write a token into it, e.g. with: openssl rand -hex 16")
+	secret = strings.TrimSpace(string(data))
+	if secret == "" {
+		return "", false, errors.New("the file is empty; " + fill)
 	}
-	if err := ValidateToken(token); err != nil {
-		return "", false, fmt.Errorf("the file's %w", err)
+	if err := validate(secret); err != nil {
+		return "", false, err
 	}
-	return token, exposed, nil
+	return secret, exposed, nil
 }
 
 // fileError drops the operation and path that os errors repeat.

@@ -150,10 +150,11 @@ func deref(n *yaml.Node) *yaml.Node {
 
 // parser collects issues while walking the node tree.
 type parser struct {
-	file   string
-	dir    string
-	issues []Issue
-	faulty map[string]bool // paths that have an issue
+	file        string
+	dir         string
+	credentials string // $CREDENTIALS_DIRECTORY, or ""
+	issues      []Issue
+	faulty      map[string]bool // paths that have an issue
 	// apiKeys remembers where each location's API key was set, to refuse a shared one.
 	apiKeys map[string]seenAt
 }

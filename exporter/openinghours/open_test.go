@@ -14,7 +14,7 @@ type at struct {
 	open    bool
 }
 
-// downtown is DESIGN.md's example location.
+// downtown is the location of the README's config file example.
 var downtown = openinghours.Spec{
 	Timezone: "Europe/Sofia",
 	Hours: map[string][]string{

@@ -170,7 +170,7 @@ func TestParseErrors(t *testing.T) {
 // validShapes are the specs of TestParseValidShapes, also FuzzOpeningHours's seeds.
 func validShapes() map[string]openinghours.Spec {
 	return map[string]openinghours.Spec{
-		"DESIGN.md example":              downtown,
+		"README example":                 downtown,
 		"ranges that meet":               {Hours: map[string][]string{"mon": {"09:00-13:00", "13:00-14:00"}, "tue": {"10:00-10:00"}}},
 		"nights that meet the next day":  {Hours: map[string][]string{"mon-sun": {"10:00-10:00"}}},
 		"spaces and case":                {Hours: map[string][]string{" Mon - Fri ": {" 9:00 - 17:30 "}, "sat": {"Closed"}}},

@@ -33,6 +33,8 @@ func (s storeOf) Locations(context.Context) (map[string]session.LocationStats, e
 	return out, nil
 }
 
+func (storeOf) Forgotten(context.Context) ([]string, error) { return nil, nil }
+
 // exporterRegistry is a registry with the exporter's families for two locations.
 func exporterRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()

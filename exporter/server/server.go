@@ -1,5 +1,6 @@
 // Package server routes the exporter's HTTP endpoints, in one place: metrics,
-// health, readiness, reload, the landing page and the webhook receiver.
+// health, readiness, reload, the landing page, the admin API and the webhook
+// receiver.
 package server
 
 import (
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/admin"
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/webhook"
 )
 
@@ -76,8 +79,11 @@ type Options struct {
 	// Lifecycle allows POST and PUT /-/reload (--web.enable-lifecycle); without it
 	// they answer 403 and only SIGHUP reloads.
 	Lifecycle bool
-	Landing   web.LandingConfig
-	Logger    *slog.Logger
+	// Admin serves the admin API under /api/v1; nil (without
+	// --web.enable-admin-api) answers 403 there.
+	Admin   *admin.Handler
+	Landing web.LandingConfig
+	Logger  *slog.Logger
 }
 
 // newEngine returns a gin engine without hints: unknown paths, wrong methods and
@@ -112,6 +118,14 @@ func Main(o Options, webhookToo bool) (http.Handler, error) {
 	r.HEAD("/-/ready", o.ready)
 	r.POST("/-/reload", o.reload)
 	r.PUT("/-/reload", o.reload)
+	r.Match(otherMethods("POST", "PUT"), "/-/reload", methodNotAllowed("POST, PUT"))
+	// The admin API, on this listener only, so that --web.config.file's basic
+	// auth guards it; every /api/v1 route goes through admin.Register.
+	if o.Admin != nil {
+		o.Admin.Register(r)
+	} else {
+		r.NoRoute(admin.Disabled, webhook.NotFound)
+	}
 	if webhookToo {
 		o.Webhook.Register(r)
 	}
@@ -155,6 +169,23 @@ func (o Options) reload(c *gin.Context) {
 		return
 	}
 	c.String(http.StatusOK, "Configuration reloaded.\n")
+}
+
+// otherMethods are the HTTP methods besides allowed.
+func otherMethods(allowed ...string) []string {
+	all := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions}
+	return slices.DeleteFunc(all, func(m string) bool { return slices.Contains(allowed, m) })
+}
+
+// methodNotAllowed answers 405 with the Allow header. It is routed for /-/reload
+// only: a GET there is an operator's mistake worth naming, unlike the scans the
+// engine answers 404 elsewhere.
+func methodNotAllowed(allow string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("Allow", allow)
+		c.String(http.StatusMethodNotAllowed, "Method not allowed: /-/reload takes %s, e.g. curl -X POST.\n", allow)
+	}
 }
 
 // crossSite reports whether a browser marks r as sent from another site: a form

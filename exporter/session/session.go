@@ -32,6 +32,7 @@ const (
 	ResultRetry      = "retry"      // a session's lookup failed and is tried again later
 	ResultReconciled = "reconciled" // a poll took in a session no webhook brought
 	ResultUnknown    = "unknown"    // a lookup's session is no longer active
+	ResultAdmin      = "admin"      // an active session ended through the admin API
 )
 
 // Reasons a session ends.
@@ -43,6 +44,7 @@ const (
 	// ReasonCancelled: a delete came before a booked session's start. A cancelled
 	// booking never started, so it is not counted among the ended sessions.
 	ReasonCancelled = "cancelled"
+	ReasonAdmin     = "admin"
 )
 
 // OverflowLocation is the label that new locations fold into past the limit.
@@ -91,9 +93,10 @@ type Outcome struct {
 	Change Change // Location is the label used: bound, sanitized or folded
 	Result string
 	// Session is the active session for a create, the ended one for an applied
-	// delete or an expiry, and the zero value otherwise.
+	// delete, an expiry or an admin end, and the zero value otherwise.
 	Session Session
-	// Ended is when the session ended, for an applied delete or an expiry.
+	// Ended is when the session ended, for an applied delete, an expiry or an
+	// admin end.
 	Ended time.Time
 	// Folded reports that the change's location was folded into OverflowLocation.
 	Folded bool
@@ -161,6 +164,13 @@ type Batch struct {
 // with their batch's time, so their outcomes are not known yet. It is not a loss.
 var ErrSpooled = errors.New("the session store is unreachable: the events were spooled to local disk and will be applied, in order, when it is back")
 
+// ErrUnknownLocation is returned by Forget for a location the store does not know.
+var ErrUnknownLocation = errors.New("no such location")
+
+// ErrLocationBusy is returned by Forget without force for a location that has
+// active sessions.
+var ErrLocationBusy = errors.New("the location has active sessions")
+
 // Store keeps the sessions durably. All methods are safe to call concurrently,
 // also from several processes sharing one store where the implementation allows it.
 //
@@ -175,8 +185,27 @@ type Store interface {
 	// atomic step; each
 	// session is ended exactly once. Expiry.More asks for another step.
 	Expire(ctx context.Context, now time.Time, maxAge time.Duration, limit int) (Expiry, error)
-	// Locations returns every location ever seen, with its current state.
+	// Locations returns every location ever seen (and not forgotten), with its
+	// current state.
 	Locations(ctx context.Context) (map[string]LocationStats, error)
+	// Sessions returns every active session, in no particular order.
+	Sessions(ctx context.Context) ([]Session, error)
+	// End ends one active session as an operator asks (ResultAdmin): like a
+	// delete, its tombstone is kept, but its location's last event does not move.
+	// It reports false, and changes nothing, when the session is not active. Of
+	// concurrent Ends of one session, across processes too, one reports true.
+	End(ctx context.Context, uuid string, now time.Time) (Outcome, bool, error)
+	// Forget removes a location, so that its series vanish until an event names
+	// it again. It fails with ErrUnknownLocation for a location not known, and
+	// with ErrLocationBusy while it has active sessions, unless force: then it
+	// ends them (ResultAdmin, in one atomic step with the removal) and returns
+	// them, sorted by start time, then uuid.
+	Forget(ctx context.Context, location string, now time.Time, force bool) ([]Outcome, error)
+	// Forgotten returns the locations forgotten and not named by an event
+	// since, so that the other processes sharing the store drop their series
+	// too. A store that is never shared returns nil: its one process forgot
+	// them already.
+	Forgotten(ctx context.Context) ([]string, error)
 	// Ping reports whether the store can take changes now.
 	Ping(ctx context.Context) error
 	Close() error

@@ -1,6 +1,6 @@
 // Package tracing sends OpenTelemetry spans of SynthesisVR sessions: a tracer
 // provider configured by the standard OTEL_* environment variables, and the span
-// model of DESIGN.md, where a session is one trace whose id is its uuid. It imports
+// model of exporter/README.md ("Tracing"), where a session is one trace whose id is its uuid. It imports
 // nothing of the project: callers hand it plain values.
 package tracing
 

@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 )
 
-// Span names of the span model (DESIGN.md "Traces").
+// Span names of the span model (exporter/README.md, "The spans").
 const (
 	SpanSession = "synthesisvr.session"
 	SpanCreate  = "synthesisvr.session.create"
@@ -25,7 +25,7 @@ const (
 	AttrSessionID = "synthesisvr.session.id"
 	AttrLocation  = "synthesisvr.location"
 	AttrStations  = "synthesisvr.stations"
-	AttrEndReason = "synthesisvr.session.end_reason" // deleted, expired, finished or cancelled
+	AttrEndReason = "synthesisvr.session.end_reason" // deleted, expired, admin, finished or cancelled
 	// The schedule from SynthesisVR's sessions API, on sessions that had one.
 	AttrScheduledStart = "synthesisvr.session.scheduled_start" // RFC 3339
 	AttrScheduledEnd   = "synthesisvr.session.scheduled_end"   // RFC 3339
@@ -68,14 +68,15 @@ type Event struct {
 	Start, End time.Time
 }
 
-// SessionEnd is a session that ended, by its delete or by expiry.
+// SessionEnd is a session that ended, by its delete, by expiry or through the
+// admin API.
 type SessionEnd struct {
 	UUID     string
 	Location string
 	Stations int
 	Started  time.Time // the stored start, which survives restarts
 	Ended    time.Time
-	Reason   string // deleted, expired, finished or cancelled
+	Reason   string // deleted, expired, admin, finished or cancelled
 	// Schedule is the session's schedule from the sessions API; zero when unknown.
 	ScheduledStart, ScheduledEnd time.Time
 	Experience                   string

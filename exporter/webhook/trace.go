@@ -47,7 +47,7 @@ func (h *Handler) trace(ctx context.Context, r handled) {
 }
 
 // EndSpans records the span of every session that the outcomes ended: applied
-// deletes, and expiries (the expirer's outcomes).
+// deletes, expiries (the expirer's outcomes) and admin ends.
 func EndSpans(ctx context.Context, s *tracing.Spans, out []session.Outcome) {
 	if !s.Enabled() {
 		return
@@ -59,8 +59,11 @@ func EndSpans(ctx context.Context, s *tracing.Spans, out []session.Outcome) {
 		reason := o.Reason
 		if reason == "" {
 			reason = session.ReasonDeleted
-			if o.Result == session.ResultExpired {
+			switch o.Result {
+			case session.ResultExpired:
 				reason = session.ReasonExpired
+			case session.ResultAdmin:
+				reason = session.ReasonAdmin
 			}
 		}
 		sc := o.Session.Schedule

@@ -47,3 +47,29 @@ func (s *Store) Ping(context.Context) error { return nil }
 
 // Close implements session.Store.
 func (s *Store) Close() error { return nil }
+
+// Sessions implements session.Store.
+func (s *Store) Sessions(context.Context) ([]session.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Sessions(), nil
+}
+
+// End implements session.Store.
+func (s *Store) End(_ context.Context, uuid string, now time.Time) (session.Outcome, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.state.End(uuid, now)
+	return o, ok, nil
+}
+
+// Forget implements session.Store.
+func (s *Store) Forget(_ context.Context, location string, now time.Time, force bool) ([]session.Outcome, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Forget(location, now, force)
+}
+
+// Forgotten implements session.Store: this store has one process, which forgot
+// its locations' series itself.
+func (s *Store) Forgotten(context.Context) ([]string, error) { return nil, nil }

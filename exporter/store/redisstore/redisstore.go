@@ -13,6 +13,7 @@
 //	<prefix>location_active      hash   location -> active sessions
 //	<prefix>location_stations    hash   location -> stations in them
 //	<prefix>location_last_event  hash   location -> newest event; its fields are the known locations
+//	<prefix>forgotten            set    locations forgotten through the admin API and not seen since
 //	<prefix>session_schedule     hash   uuid -> JSON: phase, schedule, lookup (sessions with an API key)
 //	<prefix>location_booked      hash   location -> booked sessions
 //	<prefix>sessions_due         zset   scheduled uuid scored by its next phase change (start or end)
@@ -55,7 +56,7 @@ var ErrClosed = errors.New("redis store is closed")
 // keyNames are the keys under the prefix, in the order the scripts take them.
 var keyNames = []string{
 	"schema", "sessions", "sessions_by_start", "tombstones", "tombstones_by_until",
-	"location_active", "location_stations", "location_last_event",
+	"location_active", "location_stations", "location_last_event", "forgotten",
 	"session_schedule", "location_booked", "sessions_due", "lookups_due",
 }
 
@@ -69,6 +70,7 @@ const (
 	keyActive
 	keyStations
 	keyLast
+	keyForgotten
 	keyExtra
 	keyBooked
 	keyDue
@@ -245,16 +247,11 @@ func (s *Store) Expire(ctx context.Context, now time.Time, maxAge time.Duration,
 		return session.Expiry{}, fmt.Errorf("redis expire script: unexpected reply %v", reply)
 	}
 	var x session.Expiry
-	ended, _ := reply[0].([]any)
-	for _, e := range ended {
-		f, err := strs(e)
-		if err != nil || len(f) != 5 {
-			return x, fmt.Errorf("redis expire script: unexpected session %v", e)
-		}
-		sess, err := decodeSession(f[0], f[1], f[2], f[3], f[4])
-		if err != nil {
-			return x, fmt.Errorf("redis expire script: %w", err)
-		}
+	ended, err := endedSessions(reply[0])
+	if err != nil {
+		return x, fmt.Errorf("redis expire script: %w", err)
+	}
+	for _, sess := range ended {
 		x.Ended = append(x.Ended, session.Outcome{
 			Change:  session.Change{UUID: sess.UUID, Location: sess.Location, Stations: sess.Stations},
 			Result:  session.ResultExpired,
@@ -363,6 +360,25 @@ func decodeSession(uuid, started, stations, loc, extra string) (session.Session,
 		return session.Session{}, fmt.Errorf("session %q: %w", uuid, err)
 	}
 	return sess, nil
+}
+
+// endedSessions decodes a script's list of ended sessions, each {uuid, started,
+// stations, location, extra}.
+func endedSessions(v any) ([]session.Session, error) {
+	list, _ := v.([]any)
+	out := make([]session.Session, 0, len(list))
+	for _, e := range list {
+		f, err := strs(e)
+		if err != nil || len(f) != 5 {
+			return nil, fmt.Errorf("unexpected session %v", e)
+		}
+		sess, err := decodeSession(f[0], f[1], f[2], f[3], f[4])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sess)
+	}
+	return out, nil
 }
 
 // encodeTime writes t as 19 zero-padded digits of unix nanoseconds, so that the

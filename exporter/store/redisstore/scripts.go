@@ -21,9 +21,9 @@ import "github.com/redis/go-redis/v9"
 
 // scriptPrelude declares the keys and helpers both writing scripts use.
 const scriptPrelude = `
-local kSchema, kSessions, kStarted, kTombs, kTombUntil, kActive, kStations, kLast =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local kExtra, kBooked, kDue, kLookups = KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+local kSchema, kSessions, kStarted, kTombs, kTombUntil, kActive, kStations, kLast, kForgotten =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local kExtra, kBooked, kDue, kLookups = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 
 local schema = redis.call('GET', kSchema)
 if (not schema) or schema == '1' then
@@ -97,6 +97,9 @@ end
 
 local function touch(loc)
   local cur = redis.call('HGET', kLast, loc)
+  if not cur then
+    redis.call('SREM', kForgotten, loc) -- a forgotten location is back
+  end
   if (not cur) or now > cur then
     redis.call('HSET', kLast, loc, now)
   end
@@ -261,4 +264,56 @@ for i = 3 + n * 10, #ARGV, 4 do
   if db ~= 0 then redis.call('HINCRBY', kBooked, loc, db) end
 end
 return 'ok'
+`)
+
+// endScript ends one active session through the admin API. ARGV: schema, uuid,
+// tombstone until. It returns {started, stations, location, extra} of the session
+// it ended, or an empty array when it was not active.
+var endScript = redis.NewScript(scriptPrelude + `
+local uuid, untilT = ARGV[2], ARGV[3]
+local v = redis.call('HGET', kSessions, uuid)
+if not v then
+  return {}
+end
+local started, stations, sloc = parse(v)
+local x = endSession(uuid, stations, sloc)
+tombstone(uuid, untilT)
+return {started, stations, sloc, x}
+`)
+
+// forgetScript removes a location, ending its sessions first with force. ARGV:
+// schema, location, tombstone until, force (1/0). The location joins the
+// forgotten set, which tells the other replicas to drop its series. It returns {'unknown'} for a
+// location not known, {'busy', active} for one with sessions and no force, or
+// {'forgotten', ended} with ended as {uuid, started, stations, location, extra}.
+// Sessions have no index by location, so with active sessions it reads them all:
+// an operator's rare request, over what is at most a few thousand sessions.
+var forgetScript = redis.NewScript(scriptPrelude + `
+local loc, untilT, force = ARGV[2], ARGV[3], ARGV[4]
+if redis.call('HEXISTS', kLast, loc) == 0 then
+  return {'unknown'}
+end
+local active = tonumber(redis.call('HGET', kActive, loc) or '0') + tonumber(redis.call('HGET', kBooked, loc) or '0')
+if active > 0 and force ~= '1' then
+  return {'busy', tostring(active)}
+end
+local ended = {}
+if active > 0 then
+  local all = redis.call('HGETALL', kSessions)
+  for i = 1, #all, 2 do
+    local uuid = all[i]
+    local started, stations, sloc = parse(all[i + 1])
+    if sloc == loc then
+      local x = endSession(uuid, stations, sloc)
+      tombstone(uuid, untilT)
+      ended[#ended + 1] = {uuid, started, stations, sloc, x}
+    end
+  end
+end
+redis.call('HDEL', kLast, loc)
+redis.call('HDEL', kActive, loc)
+redis.call('HDEL', kStations, loc)
+redis.call('HDEL', kBooked, loc)
+redis.call('SADD', kForgotten, loc)
+return {'forgotten', ended}
 `)

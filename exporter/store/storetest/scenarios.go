@@ -54,7 +54,7 @@ const (
 	u3 = "c0ffee00-1234-4abc-8def-0123456789ab"
 )
 
-// Scenarios are the state machine's cases of DESIGN.md "Session semantics".
+// Scenarios are the state machine's cases of exporter/README.md "Session semantics".
 var Scenarios = []Scenario{
 	{
 		Name:  "create starts a session",

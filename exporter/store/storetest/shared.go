@@ -64,7 +64,7 @@ func onBoth(t *testing.T, a, b session.Store, f func(session.Store) ([]session.O
 			mu.Lock()
 			defer mu.Unlock()
 			for _, o := range out {
-				if o.Result == session.ResultApplied || o.Result == session.ResultExpired {
+				if o.Result == session.ResultApplied || o.Result == session.ResultExpired || o.Result == session.ResultAdmin {
 					count[o.Change.UUID]++
 				}
 			}

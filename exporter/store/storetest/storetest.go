@@ -35,6 +35,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("closed store refuses changes", func(t *testing.T) { testClosed(t, newHarness(t)) })
 	t.Run("two stores on one backend act as one", func(t *testing.T) { testShared(t, newHarness(t)) })
 	t.Run("schedules", func(t *testing.T) { runSchedule(t, newHarness) })
+	t.Run("admin", func(t *testing.T) { runAdmin(t, newHarness) })
 }
 
 func runScenarios(t *testing.T, newHarness func(t *testing.T) Harness) {

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
@@ -134,15 +133,6 @@ func cpuOf(pid int) (time.Duration, error) {
 		return 0, err
 	}
 	return time.Duration(utime+stime) * time.Second / userHZ, nil
-}
-
-// selfCPU returns the CPU time this process (the load generator) has used.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // webhookURL is the receiver's URL on this child.

@@ -60,7 +60,7 @@ func Targets() []Target {
 }
 
 // exporterOnRedis starts a redis-server of its own, with its files in dir and the
-// persistence README recommends (append-only file, fsync every second), and the
+// persistence deploy/README.md recommends (append-only file, fsync every second), and the
 // exporter on it.
 func exporterOnRedis(env *Env, dir string) (*process, error) {
 	addr, err := proctest.FreeAddr()

@@ -9,7 +9,7 @@ import (
 )
 
 // Model is what the exporter should hold after the events the simulator sent: it
-// follows the exporter's session semantics (DESIGN.md, "Session semantics"). A
+// follows the exporter's session semantics (exporter/README.md, "Session semantics"). A
 // create of an active uuid is a duplicate that updates its stations; a delete ends
 // the session and leaves a tombstone, so a create after its delete is ignored; a
 // session whose delete never comes stays active until the maximum age.
@@ -42,6 +42,14 @@ func NewModel() *Model {
 		locations: map[string]bool{}, plans: map[string]*planned{}}
 }
 
+// NewTracker returns a model that only follows which sessions are active, for a
+// run that ends them when it stops but compares nothing: it keeps no tombstones, so
+// a long load does not grow it by every session it deleted. Expect on it does not
+// know of creates that came after their delete.
+func NewTracker() *Model {
+	return &Model{sessions: map[string]*modelSession{}, locations: map[string]bool{}, plans: map[string]*planned{}}
+}
+
 // Applied records events the exporter answered 200 for, at time at.
 func (m *Model) Applied(evs []Event, at time.Time) {
 	m.mu.Lock()
@@ -54,7 +62,9 @@ func (m *Model) Applied(evs []Event, at time.Time) {
 			m.create(e, at)
 		case actionDelete:
 			delete(m.sessions, e.UUID)
-			m.tombstones[e.UUID] = at.Add(session.TombstoneTTL)
+			if m.tombstones != nil {
+				m.tombstones[e.UUID] = at.Add(session.TombstoneTTL)
+			}
 		}
 	}
 }
@@ -138,5 +148,20 @@ func (m *Model) Locations() []string {
 		out = append(out, l)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Unended returns a delete for every session the model holds: those whose delete the
+// exporter did not answer 200 for, uncertain ones included, so that a run that stops
+// can end what it started. Sending a delete for a session the exporter never saw is
+// harmless: it only leaves a tombstone.
+func (m *Model) Unended() []Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Event, 0, len(m.sessions))
+	for uuid, s := range m.sessions {
+		out = append(out, Event{UUID: uuid, Action: actionDelete, Location: s.location, Stations: s.stations})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UUID < out[j].UUID })
 	return out
 }

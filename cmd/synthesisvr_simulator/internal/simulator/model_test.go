@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -101,3 +102,21 @@ func TestModelFollowsTheExporterSemantics(t *testing.T) {
 }
 
 var timeZero = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+
+func TestUnendedListsTheSessionsLeftActive(t *testing.T) {
+	for name, m := range map[string]*Model{"model": NewModel(), "tracker": NewTracker()} {
+		t.Run(name, func(t *testing.T) {
+			now := time.Now()
+			m.Applied([]Event{{UUID: "a", Action: actionCreate, Location: "Sim A", Stations: 2},
+				{UUID: "b", Action: actionCreate, Location: "Sim B", Stations: 1}}, now)
+			m.Applied([]Event{{UUID: "a", Action: actionDelete, Location: "Sim A"}}, now)
+			m.Failed([]Event{{UUID: "c", Action: actionCreate, Location: "Sim C", Stations: 3}}, now)
+			got := m.Unended()
+			want := []Event{{UUID: "b", Action: actionDelete, Location: "Sim B", Stations: 1},
+				{UUID: "c", Action: actionDelete, Location: "Sim C", Stations: 3}}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Unended() = %+v, want %+v", got, want)
+			}
+		})
+	}
+}

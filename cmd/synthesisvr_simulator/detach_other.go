@@ -1,0 +1,8 @@
+//go:build !unix
+
+package main
+
+import "os/exec"
+
+// detach does nothing where process groups are not Unix ones.
+func detach(*exec.Cmd) {}
