@@ -20,6 +20,7 @@ func runSchedule(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("booking plays and finishes, across reopen", func(t *testing.T) { testBookingLifecycle(t, newHarness(t)) })
 	t.Run("lookup state and reconciled sessions survive reopen", func(t *testing.T) { testLookupState(t, newHarness(t)) })
 	t.Run("two stores start and finish each session once", func(t *testing.T) { testSharedAdvance(t, newHarness(t)) })
+	t.Run("the admin API ends a booking as a cancellation", func(t *testing.T) { testAdminEndOfBooking(t, newHarness(t)) })
 }
 
 func scheduled(start time.Duration, minutes int) session.Schedule {
@@ -195,4 +196,28 @@ func testSharedAdvance(t *testing.T, h Harness) {
 		t.Fatalf("after the end: %d started, %d finished; want 0, %d", s, f, n)
 	}
 	wantLocs(t, b, map[string]session.LocationStats{"A": {}}, "after all finished")
+}
+
+// testAdminEndOfBooking: the admin API ends a booking as a cancellation, and a
+// session whose start waited for its lookup with its start counted.
+func testAdminEndOfBooking(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	defer func() { closeStore(t, s) }()
+	applyStep(t, s, Step{Changes: []session.Change{
+		{UUID: u1, Action: session.ActionCreate, Location: "A", Stations: 2, NeedsLookup: true},
+		{UUID: u2, Action: session.ActionCreate, Location: "A", Stations: 1, NeedsLookup: true},
+	}})
+	if _, err := sched(s).Schedule(ctx, u1, scheduled(time.Hour, 30), Base); err != nil {
+		t.Fatal(err)
+	}
+	o, ok, err := s.End(ctx, u1, Base.Add(time.Minute))
+	if err != nil || !ok || o.Reason != session.ReasonCancelled || o.Started {
+		t.Fatalf("admin end of a booking = %+v, %v, %v", o, ok, err)
+	}
+	o, ok, err = s.End(ctx, u2, Base.Add(time.Minute))
+	if err != nil || !ok || o.Reason != session.ReasonAdmin || !o.Started {
+		t.Fatalf("admin end of a session waiting for its lookup = %+v, %v, %v", o, ok, err)
+	}
+	wantLocs(t, s, map[string]session.LocationStats{"A": {}}, "after the admin ends")
 }
