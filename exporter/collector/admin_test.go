@@ -21,7 +21,7 @@ func TestAdminEndIsCounted(t *testing.T) {
 	start := time.Unix(1795771241, 0)
 	m.Outcomes([]session.Outcome{session.AdminOutcome(session.Session{UUID: "u", Location: "A", Stations: 2, Started: start}, start.Add(10*time.Minute))})
 	want := `
-# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete), finished (their scheduled end came without a delete) or admin (ended through the admin API).
 # TYPE synthesisvr_sessions_ended_total counter
 synthesisvr_sessions_ended_total{location="A",reason="admin"} 1
 synthesisvr_sessions_ended_total{location="A",reason="deleted"} 0

@@ -85,10 +85,10 @@ func NewMetrics(reg prometheus.Registerer, reasons []string) *Metrics {
 			"Create and delete events by what they did: applied, duplicate (create of an active session), late (create after its delete), unmatched (delete of no active session).",
 			"location", "action", "result"),
 		started: counter("sessions_started_total",
-			"Sessions started by a create event received by this process.",
+			"Sessions whose play began, counted by this process: at their create, or for a location with a SynthesisVR API key at their scheduled start (a booking is not started).",
 			"location"),
 		ended: counter("sessions_ended_total",
-			"Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).",
+			"Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete), finished (their scheduled end came without a delete) or admin (ended through the admin API).",
 			"location", "reason"),
 		duration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "session_duration_seconds",

@@ -65,7 +65,7 @@ synthesisvr_session_event_results_total{action="create",location="_overflow",res
 synthesisvr_session_event_results_total{action="create",location="_overflow",result="late"} 0
 synthesisvr_session_event_results_total{action="delete",location="_overflow",result="applied"} 0
 synthesisvr_session_event_results_total{action="delete",location="_overflow",result="unmatched"} 0
-# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete), finished (their scheduled end came without a delete) or admin (ended through the admin API).
 # TYPE synthesisvr_sessions_ended_total counter
 synthesisvr_sessions_ended_total{location="A",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="A",reason="deleted"} 1
@@ -79,7 +79,7 @@ synthesisvr_sessions_ended_total{location="_overflow",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="_overflow",reason="deleted"} 0
 synthesisvr_sessions_ended_total{location="_overflow",reason="expired"} 0
 synthesisvr_sessions_ended_total{location="_overflow",reason="finished"} 0
-# HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
+# HELP synthesisvr_sessions_started_total Sessions whose play began, counted by this process: at their create, or for a location with a SynthesisVR API key at their scheduled start (a booking is not started).
 # TYPE synthesisvr_sessions_started_total counter
 synthesisvr_sessions_started_total{location="A"} 1
 synthesisvr_sessions_started_total{location="B"} 0
@@ -156,13 +156,13 @@ synthesisvr_session_event_results_total{action="delete",location="Kamen Test",re
 synthesisvr_session_events_total{action="create",location="Kamen Test"} 0
 synthesisvr_session_events_total{action="delete",location="Kamen Test"} 0
 synthesisvr_session_events_total{action="other",location="Kamen Test"} 0
-# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete), finished (their scheduled end came without a delete) or admin (ended through the admin API).
 # TYPE synthesisvr_sessions_ended_total counter
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="deleted"} 0
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="expired"} 0
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="finished"} 0
-# HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
+# HELP synthesisvr_sessions_started_total Sessions whose play began, counted by this process: at their create, or for a location with a SynthesisVR API key at their scheduled start (a booking is not started).
 # TYPE synthesisvr_sessions_started_total counter
 synthesisvr_sessions_started_total{location="Kamen Test"} 0
 # HELP synthesisvr_station_seconds_total Station time used by ended sessions: stations times duration, in seconds.
@@ -191,13 +191,13 @@ synthesisvr_session_event_results_total{action="delete",location="Kamen Test",re
 synthesisvr_session_events_total{action="create",location="Kamen Test"} 1
 synthesisvr_session_events_total{action="delete",location="Kamen Test"} 2
 synthesisvr_session_events_total{action="other",location="Kamen Test"} 0
-# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete), finished (their scheduled end came without a delete) or admin (ended through the admin API).
 # TYPE synthesisvr_sessions_ended_total counter
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="deleted"} 2
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="expired"} 1
 synthesisvr_sessions_ended_total{location="Kamen Test",reason="finished"} 0
-# HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
+# HELP synthesisvr_sessions_started_total Sessions whose play began, counted by this process: at their create, or for a location with a SynthesisVR API key at their scheduled start (a booking is not started).
 # TYPE synthesisvr_sessions_started_total counter
 synthesisvr_sessions_started_total{location="Kamen Test"} 1
 # HELP synthesisvr_station_seconds_total Station time used by ended sessions: stations times duration, in seconds.

@@ -51,7 +51,7 @@ synthesisvr_session_events_total{action="other",location="A"} 0
 # HELP synthesisvr_session_revenue_total Sum of the cost of sessions whose play began, in the venue's currency, from SynthesisVR's sessions API.
 # TYPE synthesisvr_session_revenue_total counter
 synthesisvr_session_revenue_total{location="A"} 35.5
-# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete) or admin (ended through the admin API).
+# HELP synthesisvr_sessions_ended_total Sessions ended by this process, by reason: deleted (a delete event), expired (older than --session.max-age, a missed delete), finished (their scheduled end came without a delete) or admin (ended through the admin API).
 # TYPE synthesisvr_sessions_ended_total counter
 synthesisvr_sessions_ended_total{location="A",reason="admin"} 0
 synthesisvr_sessions_ended_total{location="A",reason="deleted"} 0
@@ -60,7 +60,7 @@ synthesisvr_sessions_ended_total{location="A",reason="finished"} 1
 # HELP synthesisvr_sessions_reconciled_total Sessions that SynthesisVR's sessions API listed but no webhook brought, taken in by this process's poll.
 # TYPE synthesisvr_sessions_reconciled_total counter
 synthesisvr_sessions_reconciled_total{location="A"} 1
-# HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
+# HELP synthesisvr_sessions_started_total Sessions whose play began, counted by this process: at their create, or for a location with a SynthesisVR API key at their scheduled start (a booking is not started).
 # TYPE synthesisvr_sessions_started_total counter
 synthesisvr_sessions_started_total{location="A"} 3
 `

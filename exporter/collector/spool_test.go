@@ -39,7 +39,7 @@ synthesisvr_spool_pending_events 7
 # HELP synthesisvr_spool_replayed_events_total Spooled events applied to the session store once it was reachable again.
 # TYPE synthesisvr_spool_replayed_events_total counter
 synthesisvr_spool_replayed_events_total 1
-# HELP synthesisvr_sessions_started_total Sessions started by a create event received by this process.
+# HELP synthesisvr_sessions_started_total Sessions whose play began, counted by this process: at their create, or for a location with a SynthesisVR API key at their scheduled start (a booking is not started).
 # TYPE synthesisvr_sessions_started_total counter
 synthesisvr_sessions_started_total{location="A"} 1
 `
