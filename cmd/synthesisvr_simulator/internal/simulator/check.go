@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -34,23 +35,9 @@ type HTTPDoer interface {
 
 // Scrape reads the session gauges per location from an exporter's /metrics.
 func Scrape(ctx context.Context, c HTTPDoer, metricsURL string) (map[string]Gauges, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	families, err := scrapeFamilies(ctx, c, metricsURL)
 	if err != nil {
 		return nil, err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("scraping %s: %w", metricsURL, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("scraping %s: status %d: %s", metricsURL, resp.StatusCode, strings.TrimSpace(string(b)))
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("scraping %s: not Prometheus text: %w", metricsURL, err)
 	}
 	// Without locations the gauges have no series; store_up says the exporter is one.
 	up, ok := families[metricStoreUp]
@@ -179,4 +166,27 @@ func Verify(ctx context.Context, c HTTPDoer, metricsURL string, m *Model, baseli
 		r.Sessions.Max += e.Sessions.Max
 	}
 	return r, nil
+}
+
+// scrapeFamilies reads an exporter's /metrics as Prometheus text.
+func scrapeFamilies(ctx context.Context, c HTTPDoer, metricsURL string) (map[string]*dto.MetricFamily, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("scraping %s: %w", metricsURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("scraping %s: status %d: %s", metricsURL, resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("scraping %s: not Prometheus text: %w", metricsURL, err)
+	}
+	return families, nil
 }

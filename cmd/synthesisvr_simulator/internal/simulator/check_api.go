@@ -3,15 +3,9 @@ package simulator
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"sort"
-	"strings"
 	"time"
-
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 // The metrics a check with the API compares, besides MetricSessions and MetricStations.
@@ -33,23 +27,9 @@ type APIValues struct {
 
 // ScrapeAPI reads the metrics of APIValues per location from an exporter's /metrics.
 func ScrapeAPI(ctx context.Context, c HTTPDoer, metricsURL string) (map[string]APIValues, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	families, err := scrapeFamilies(ctx, c, metricsURL)
 	if err != nil {
 		return nil, err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("scraping %s: %w", metricsURL, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("scraping %s: status %d: %s", metricsURL, resp.StatusCode, strings.TrimSpace(string(b)))
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("scraping %s: not Prometheus text: %w", metricsURL, err)
 	}
 	if _, ok := families[MetricBooked]; !ok {
 		return nil, fmt.Errorf("scraping %s: no %s: is this a synthesisvr_exporter that reads the sessions API?", metricsURL, MetricBooked)
