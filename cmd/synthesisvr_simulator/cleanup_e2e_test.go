@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
@@ -23,16 +20,7 @@ import (
 // and the sum of synthesisvr_sessions_active over them.
 func simSeries(t *testing.T, base string) (map[string]int, float64) {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("/metrics is not valid exposition text: %v", err)
-	}
+	families := scrapeFamilies(t, base)
 	series, active := map[string]int{}, 0.0
 	for name, f := range families {
 		for _, m := range f.GetMetric() {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -82,6 +83,21 @@ func exporterEnv() []string {
 // location.
 func expiredSessions(t *testing.T, base string) float64 {
 	t.Helper()
+	families := scrapeFamilies(t, base)
+	total := 0.0
+	for _, m := range families["synthesisvr_sessions_ended_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "reason" && l.GetValue() == "expired" {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total
+}
+
+// scrapeFamilies reads the exporter at base's /metrics as exposition text.
+func scrapeFamilies(t *testing.T, base string) map[string]*dto.MetricFamily {
+	t.Helper()
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -92,13 +108,5 @@ func expiredSessions(t *testing.T, base string) float64 {
 	if err != nil {
 		t.Fatalf("/metrics is not valid exposition text: %v", err)
 	}
-	total := 0.0
-	for _, m := range families["synthesisvr_sessions_ended_total"].GetMetric() {
-		for _, l := range m.GetLabel() {
-			if l.GetName() == "reason" && l.GetValue() == "expired" {
-				total += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return total
+	return families
 }

@@ -228,15 +228,7 @@ func report(env *runEnv, rep simulator.CheckReport, err error) int {
 // verify compares the exporter with the model and prints the outcome.
 func verify(ctx context.Context, env *runEnv, client simulator.HTTPDoer, metricsURL string, m *simulator.Model, baseline map[string]simulator.Gauges, maxAge time.Duration) int {
 	rep, err := simulator.Verify(ctx, client, metricsURL, m, baseline, maxAge)
-	if err != nil {
-		env.logger.Error("Reading the exporter's metrics failed", "err", err)
-		return 1
-	}
-	fmt.Fprint(env.stdout, rep)
-	if !rep.OK() {
-		return 1
-	}
-	return 0
+	return report(env, rep, err)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
