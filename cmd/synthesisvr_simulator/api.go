@@ -75,6 +75,18 @@ func (f *apiFlags) apiKeys(locs []simulator.APIKey) ([]simulator.APIKey, error) 
 	return keys, nil
 }
 
+// serveAPI starts the fake API beside a run (demo, load or check) and returns the
+// function that stops it and waits for it, for the run to defer.
+func serveAPI(ctx context.Context, env *runEnv, f *apiFlags, m *simulator.Model, locs []simulator.APIKey, seed uint64) (func(), error) {
+	actx, cancel := context.WithCancel(ctx)
+	_, wait, err := startAPI(actx, env, f, m, locs, seed)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return func() { cancel(); wait() }, nil
+}
+
 // startAPI serves a fake API over m until ctx ends, and prints what to put in the
 // exporter's config. It returns the API's base URL, and a function that waits for the
 // server to stop after ctx ended.

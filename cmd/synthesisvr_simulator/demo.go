@@ -198,14 +198,11 @@ func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoF
 		}
 	}
 	if f.api {
-		actx, stop := context.WithCancel(ctx)
-		_, wait, err := startAPI(actx, env, f.apiFlags, o.Model, venueKeys(o.Venues), o.Seed)
+		stop, err := serveAPI(ctx, env, f.apiFlags, o.Model, venueKeys(o.Venues), o.Seed)
 		if err != nil {
-			stop()
 			env.logger.Error("Starting the fake API failed", "err", err)
 			return 1
 		}
-		defer wait()
 		defer stop()
 	}
 	names := make([]string, len(o.Venues))

@@ -160,14 +160,11 @@ func runCheck(ctx context.Context, env *runEnv, o simulator.LoadOptions, af *api
 		for i, l := range o.Locations {
 			locs[i] = simulator.APIKey{Location: l, Zone: time.UTC}
 		}
-		actx, stop := context.WithCancel(ctx)
-		_, wait, err := startAPI(actx, env, af, o.Model, locs, o.Seed)
+		stop, err := serveAPI(ctx, env, af, o.Model, locs, o.Seed)
 		if err != nil {
-			stop()
 			env.logger.Error("Starting the fake API failed", "err", err)
 			return 1
 		}
-		defer wait()
 		defer stop()
 	}
 	env.logger.Info("Sending events", "url", redact(o.URL), "events", o.Events, "connections", o.Connections, "edges", fmt.Sprintf("%+v", o.Edges))

@@ -109,12 +109,7 @@ func Compare(want map[string]Expected, baseline, got map[string]Gauges) []Differ
 			}
 		}
 	}
-	sort.Slice(diffs, func(i, j int) bool {
-		if diffs[i].Location != diffs[j].Location {
-			return diffs[i].Location < diffs[j].Location
-		}
-		return diffs[i].Metric < diffs[j].Metric
-	})
+	sortDifferences(diffs)
 	return diffs
 }
 
@@ -189,4 +184,14 @@ func scrapeFamilies(ctx context.Context, c HTTPDoer, metricsURL string) (map[str
 		return nil, fmt.Errorf("scraping %s: not Prometheus text: %w", metricsURL, err)
 	}
 	return families, nil
+}
+
+// sortDifferences orders differences by location, then metric, for a stable report.
+func sortDifferences(diffs []Difference) {
+	sort.Slice(diffs, func(i, j int) bool {
+		if diffs[i].Location != diffs[j].Location {
+			return diffs[i].Location < diffs[j].Location
+		}
+		return diffs[i].Metric < diffs[j].Metric
+	})
 }

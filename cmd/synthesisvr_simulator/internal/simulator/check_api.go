@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 )
 
@@ -96,12 +95,7 @@ func CompareAPI(want map[string]APIExpected, baseline, got map[string]APIValues)
 			}
 		}
 	}
-	sort.Slice(diffs, func(i, j int) bool {
-		if diffs[i].Location != diffs[j].Location {
-			return diffs[i].Location < diffs[j].Location
-		}
-		return diffs[i].Metric < diffs[j].Metric
-	})
+	sortDifferences(diffs)
 	return diffs
 }
 
