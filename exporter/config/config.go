@@ -70,6 +70,9 @@ type Location struct {
 	Hours map[string]Hours `yaml:"hours"`
 	// ClosedOn lists dates (YYYY-MM-DD) on which the location stays closed.
 	ClosedOn []string `yaml:"closed_on"`
+	// Stations is how many VR stations the location has (1 to MaxStations), its
+	// capacity for utilization; 0 when not set.
+	Stations int `yaml:"stations"`
 	// Schedule is, after Load, the parsed timezone, hours and closed_on: it says when the
 	// location is open. Nil for a Location not from a file.
 	Schedule *openinghours.Schedule `yaml:"-" json:"-"`

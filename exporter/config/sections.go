@@ -149,6 +149,7 @@ func (p *parser) location(n *yaml.Node, path string) (Location, map[string]*yaml
 		{"timezone", p.str(&l.Timezone)},
 		{"hours", func(n *yaml.Node, path string) { l.Hours = p.hours(n, path) }},
 		{"closed_on", func(n *yaml.Node, path string) { l.ClosedOn = p.dates(n, path) }},
+		{"stations", p.stations(&l.Stations)},
 		{"api_key", p.str(&l.APIKey)},
 		{"api_key_file", p.str(&l.APIKeyFile)},
 	})
@@ -255,6 +256,23 @@ func limit[T int | int64](p *parser, dst *T, def, most int64) func(*yaml.Node, s
 			p.errorf(n, path, "must be at most %d", most)
 		default:
 			*dst = T(v)
+		}
+	}
+}
+
+// MaxStations bounds locations[].stations.
+const MaxStations = 10000
+
+// stations reads a location's station count: a whole number from 1 to MaxStations.
+func (p *parser) stations(dst *int) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		v, ok := p.integer(n, path)
+		switch {
+		case !ok:
+		case v < 1 || v > MaxStations:
+			p.errorf(n, path, "must be a whole number from 1 to %d: the VR stations the location has, e.g. stations: 12; leave it out when unknown", MaxStations)
+		default:
+			*dst = int(v)
 		}
 	}
 }
