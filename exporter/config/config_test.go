@@ -294,7 +294,7 @@ func errorCases(dir string) map[string]errorCase {
 		},
 		"unknown key in locations[0]": {
 			yaml: lines("locations:", "  - name: A", "    timezon: UTC"),
-			want: []issue{{3, "locations[0].timezon", "unknown field; known fields are name, timezone, hours, closed_on, api_key, api_key_file"}},
+			want: []issue{{3, "locations[0].timezon", "unknown field; known fields are name, timezone, hours, closed_on, stations, api_key, api_key_file"}},
 		},
 		"unknown key in tracing": {
 			yaml: lines("tracing:", "  customerid: true"),
