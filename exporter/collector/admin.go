@@ -14,7 +14,7 @@ func (m *Metrics) ForgetLocation(loc string) {
 	m.locations.Delete(loc)
 	match := prometheus.Labels{"location": loc}
 	for _, v := range []*prometheus.CounterVec{m.events, m.results, m.started, m.ended, m.stationSeconds,
-		m.schedule.cancelled, m.schedule.revenue, m.schedule.experience, m.schedule.reconciled} {
+		m.schedule.cancelled, m.schedule.revenue, m.schedule.experience, m.schedule.experienceRevenue, m.schedule.reconciled} {
 		v.DeletePartialMatch(match)
 	}
 	m.duration.DeletePartialMatch(match)

@@ -16,7 +16,9 @@ type scheduleMetrics struct {
 	cancelled  *prometheus.CounterVec
 	revenue    *prometheus.CounterVec
 	experience *prometheus.CounterVec
-	reconciled *prometheus.CounterVec
+	// experienceRevenue is revenue by experience, labelled as experience is.
+	experienceRevenue *prometheus.CounterVec
+	reconciled        *prometheus.CounterVec
 
 	mu             sync.Mutex
 	maxExperiences int
@@ -33,6 +35,9 @@ func newScheduleMetrics(counter func(name, help string, labels ...string) *prome
 			"location"),
 		experience: counter("experience_sessions_started_total",
 			"Sessions whose play began, by experience from SynthesisVR's sessions API; experiences past limits.max_experiences are counted as \"_other\".",
+			"location", "experience"),
+		experienceRevenue: counter("experience_revenue_total",
+			"Sum of the cost of sessions whose play began, in the venue's currency, by experience from SynthesisVR's sessions API; experiences past limits.max_experiences are counted as \"_other\".",
 			"location", "experience"),
 		reconciled: counter("sessions_reconciled_total",
 			"Sessions that SynthesisVR's sessions API listed but no webhook brought, taken in by this process's poll.",
@@ -72,7 +77,8 @@ func (m *Metrics) SetMaxExperiences(n int) {
 }
 
 // start counts a session's start, once per session (session.Outcome.Started):
-// with its revenue and experience when its schedule is known.
+// with its revenue and experience, and the revenue of its experience, when its
+// schedule is known.
 func (m *Metrics) start(o session.Outcome) {
 	loc := o.Session.Location
 	if loc == "" {
@@ -84,8 +90,13 @@ func (m *Metrics) start(o session.Outcome) {
 	if !sc.Known() {
 		return
 	}
+	exp := m.schedule.experienceLabel(sc.Experience)
+	m.schedule.experience.WithLabelValues(loc, exp).Inc()
+	// Set at 0 for a free session too, so that an experience has its revenue series
+	// from its first session on.
+	revenue := m.schedule.experienceRevenue.WithLabelValues(loc, exp)
 	if sc.Cost > 0 {
 		m.schedule.revenue.WithLabelValues(loc).Add(sc.Cost)
+		revenue.Add(sc.Cost)
 	}
-	m.schedule.experience.WithLabelValues(loc, m.schedule.experienceLabel(sc.Experience)).Inc()
 }

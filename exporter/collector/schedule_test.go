@@ -38,6 +38,11 @@ func TestScheduleOutcomesAreCounted(t *testing.T) {
 # HELP synthesisvr_bookings_cancelled_total Booked sessions deleted before their scheduled start (locations with an API key); they are not counted as started or ended.
 # TYPE synthesisvr_bookings_cancelled_total counter
 synthesisvr_bookings_cancelled_total{location="A"} 1
+# HELP synthesisvr_experience_revenue_total Sum of the cost of sessions whose play began, in the venue's currency, by experience from SynthesisVR's sessions API; experiences past limits.max_experiences are counted as "_other".
+# TYPE synthesisvr_experience_revenue_total counter
+synthesisvr_experience_revenue_total{experience="Arizona Sunshine",location="A"} 10
+synthesisvr_experience_revenue_total{experience="Beat Saber",location="A"} 25.5
+synthesisvr_experience_revenue_total{experience="_other",location="A"} 0
 # HELP synthesisvr_experience_sessions_started_total Sessions whose play began, by experience from SynthesisVR's sessions API; experiences past limits.max_experiences are counted as "_other".
 # TYPE synthesisvr_experience_sessions_started_total counter
 synthesisvr_experience_sessions_started_total{experience="Arizona Sunshine",location="A"} 1
@@ -64,9 +69,55 @@ synthesisvr_sessions_reconciled_total{location="A"} 1
 # TYPE synthesisvr_sessions_started_total counter
 synthesisvr_sessions_started_total{location="A"} 3
 `
-	names := []string{"synthesisvr_bookings_cancelled_total", "synthesisvr_experience_sessions_started_total", "synthesisvr_session_events_total",
+	names := []string{"synthesisvr_bookings_cancelled_total", "synthesisvr_experience_revenue_total", "synthesisvr_experience_sessions_started_total", "synthesisvr_session_events_total",
 		"synthesisvr_session_revenue_total", "synthesisvr_sessions_ended_total", "synthesisvr_sessions_reconciled_total", "synthesisvr_sessions_started_total"}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestExperienceRevenue checks that revenue by experience is counted at a session's
+// start, with the experience label bounded as the sessions' one is, that it adds up to
+// the location's revenue, and that it goes with a forgotten location.
+func TestExperienceRevenue(t *testing.T) {
+	start := time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC)
+	started := func(uuid, loc, exp string, cost float64) session.Outcome {
+		s := session.Session{UUID: uuid, Location: loc, Stations: 1, Started: start, Phase: session.PhasePlaying,
+			Schedule: session.Schedule{Start: start, End: start.Add(time.Hour), Experience: exp, Cost: cost}}
+		return session.Outcome{Change: session.Change{UUID: uuid, Location: loc}, Result: session.ResultStarted, Session: s, Started: true}
+	}
+	reg := prometheus.NewPedanticRegistry()
+	m := collector.NewMetrics(reg, nil)
+	m.SetMaxExperiences(1)
+	unscheduled := session.Outcome{Change: session.Change{UUID: "plain", Action: session.ActionCreate, Location: "A"},
+		Result: session.ResultApplied, Session: session.Session{UUID: "plain", Location: "A", Stations: 1, Started: start}, Started: true}
+	m.Outcomes([]session.Outcome{
+		started("1", "A", "Beat Saber", 20),
+		started("2", "A", "Beat Saber", 5.5),
+		started("3", "A", "Half-Life", 10), // past the one experience allowed
+		started("4", "A", "Arizona Sunshine", 4),
+		started("5", "B", "Beat Saber", 7), // a label in use stays, at any location
+		unscheduled,                        // no schedule: no cost known, no experience
+	})
+	want := `
+# HELP synthesisvr_experience_revenue_total Sum of the cost of sessions whose play began, in the venue's currency, by experience from SynthesisVR's sessions API; experiences past limits.max_experiences are counted as "_other".
+# TYPE synthesisvr_experience_revenue_total counter
+synthesisvr_experience_revenue_total{experience="Beat Saber",location="A"} 25.5
+synthesisvr_experience_revenue_total{experience="Beat Saber",location="B"} 7
+synthesisvr_experience_revenue_total{experience="_other",location="A"} 14
+# HELP synthesisvr_session_revenue_total Sum of the cost of sessions whose play began, in the venue's currency, from SynthesisVR's sessions API.
+# TYPE synthesisvr_session_revenue_total counter
+synthesisvr_session_revenue_total{location="A"} 39.5
+synthesisvr_session_revenue_total{location="B"} 7
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "synthesisvr_experience_revenue_total", "synthesisvr_session_revenue_total"); err != nil {
+		t.Fatal(err)
+	}
+	if problems, err := testutil.GatherAndLint(reg, "synthesisvr_experience_revenue_total"); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %+v", err, problems)
+	}
+	m.ForgetLocation("A")
+	if n, err := testutil.GatherAndCount(reg, "synthesisvr_experience_revenue_total"); err != nil || n != 1 {
+		t.Fatalf("%d experience revenue series after forgetting A (%v), want 1 (B's)", n, err)
 	}
 }
