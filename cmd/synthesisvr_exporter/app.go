@@ -255,15 +255,16 @@ func webhookURL(f *flags, token string) string {
 	return scheme + net.JoinHostPort(host, port) + "/webhook/" + token
 }
 
-// setLocations puts the configured locations, with their opening hours, in force for
-// the next scrape.
+// setLocations puts the configured locations, with their opening hours, station
+// counts and time zones, in force for the next scrape.
 func (a *app) setLocations(cfg *config.Config) {
 	locs := make([]collector.Location, 0, len(cfg.Locations))
 	for _, l := range cfg.Locations {
-		loc := collector.Location{Name: l.Name}
+		loc := collector.Location{Name: l.Name, Stations: l.Stations}
 		// A nil *Schedule in the interface would not read as nil to the collector.
 		if l.Schedule != nil {
 			loc.Hours = l.Schedule
+			loc.Zone = l.Schedule.Location() // the timezone, parsed once by config.Load
 		}
 		locs = append(locs, loc)
 		a.metrics.InitLocation(l.Name)

@@ -28,6 +28,12 @@ var (
 	openDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "location_open"),
 		"Whether the location is open now by its configured opening hours (1) or closed (0); configured locations only.",
 		[]string{"location"}, nil)
+	capacityDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "location_stations"),
+		"VR stations the location has, from locations[].stations in the configuration: its capacity, against which synthesisvr_stations_active gives utilization; configured locations that set stations only.",
+		[]string{"location"}, nil)
+	utcOffsetDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "location_utc_offset_seconds"),
+		"Offset of the location's local time east of UTC now, in seconds, daylight saving included, from its configured timezone (0 without one): adding it to time() gives the location's wall clock, e.g. for its hour of the week; configured locations only.",
+		[]string{"location"}, nil)
 	storeUpDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "store_up"),
 		"Whether the session store answered this scrape (1) or not (0); without it, session gauges are missing.",
 		nil, nil)
@@ -49,15 +55,23 @@ type Schedule interface {
 }
 
 // Location is a location named in the configuration: it is exported with zero
-// sessions before it sends anything, and with whether it is open now.
+// sessions before it sends anything, with whether it is open now, its station count
+// and its offset from UTC.
 type Location struct {
 	Name string
 	// Hours says when the location is open; nil leaves synthesisvr_location_open out.
 	Hours Schedule
+	// Stations is how many stations the location has; 0 (not configured) leaves
+	// synthesisvr_location_stations out.
+	Stations int
+	// Zone is the location's time zone, for synthesisvr_location_utc_offset_seconds;
+	// nil is UTC.
+	Zone *time.Location
 }
 
-// Collector builds the session gauges from the store, and the opening state of the
-// configured locations from their hours, at every scrape.
+// Collector builds the session gauges from the store, and the opening state, station
+// count and UTC offset of the configured locations from the configuration, at every
+// scrape.
 type Collector struct {
 	store   LocationLister
 	metrics *Metrics
@@ -86,29 +100,17 @@ func New(store LocationLister, metrics *Metrics, configured func() []Location, l
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{activeDesc, stationsDesc, bookedDesc, lastEventDesc, openDesc, storeUpDesc} {
+	for _, d := range []*prometheus.Desc{activeDesc, stationsDesc, bookedDesc, lastEventDesc, openDesc, capacityDesc, utcOffsetDesc, storeUpDesc} {
 		ch <- d
 	}
 }
 
-// Collect implements prometheus.Collector. The opening state does not need the
-// store, so it is exported while the store is down too.
+// Collect implements prometheus.Collector. The gauges of the configuration (opening
+// state, stations, UTC offset) do not need the store, so they are exported while the
+// store is down too.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	configured := c.configured()
-	now := c.now()
-	// A name configured twice would be a repeated series, which fails the scrape.
-	seen := make(map[string]bool, len(configured))
-	for _, l := range configured {
-		if l.Hours == nil || seen[l.Name] {
-			continue
-		}
-		seen[l.Name] = true
-		open := 0.0
-		if l.Hours.Open(now) {
-			open = 1
-		}
-		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, l.Name)
-	}
+	collectConfigured(ch, configured, c.now())
 	// The store's read and the memory of exported locations change together, so
 	// that a location forgotten meanwhile (Forget) is not remembered again from a
 	// read made before it was forgotten.
@@ -135,6 +137,35 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if !s.LastEvent.IsZero() {
 			ch <- prometheus.MustNewConstMetric(lastEventDesc, prometheus.GaugeValue, float64(s.LastEvent.UnixNano())/1e9, name)
 		}
+	}
+}
+
+// collectConfigured sends the gauges of the configured locations, as of now. A name
+// configured twice is sent once, from its first entry: a repeated series would fail
+// the scrape.
+func collectConfigured(ch chan<- prometheus.Metric, configured []Location, now time.Time) {
+	seen := make(map[string]bool, len(configured))
+	for _, l := range configured {
+		if seen[l.Name] {
+			continue
+		}
+		seen[l.Name] = true
+		if l.Hours != nil {
+			open := 0.0
+			if l.Hours.Open(now) {
+				open = 1
+			}
+			ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, l.Name)
+		}
+		if l.Stations > 0 {
+			ch <- prometheus.MustNewConstMetric(capacityDesc, prometheus.GaugeValue, float64(l.Stations), l.Name)
+		}
+		zone := l.Zone
+		if zone == nil {
+			zone = time.UTC
+		}
+		_, offset := now.In(zone).Zone()
+		ch <- prometheus.MustNewConstMetric(utcOffsetDesc, prometheus.GaugeValue, float64(offset), l.Name)
 	}
 }
 

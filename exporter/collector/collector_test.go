@@ -58,8 +58,14 @@ func TestCollectorGauges(t *testing.T) {
 				"Kamen Test": {Active: 2, Stations: 5, Booked: 3, LastEvent: last},
 				"Closed":     {LastEvent: last},
 			}},
-			// Uptown twice: a repeated series would fail the scrape.
-			configured: []collector.Location{{Name: "Uptown", Hours: fixedHours(true)}, {Name: "Kamen Test", Hours: fixedHours(false)}, {Name: "Nohours"}, {Name: "Uptown", Hours: fixedHours(true)}},
+			// Uptown twice: a repeated series would fail the scrape; the first entry is
+			// exported.
+			configured: []collector.Location{
+				{Name: "Uptown", Hours: fixedHours(true), Stations: 8},
+				{Name: "Kamen Test", Hours: fixedHours(false), Stations: 12, Zone: time.UTC},
+				{Name: "Nohours"},
+				{Name: "Uptown", Hours: fixedHours(true), Stations: 99, Zone: time.FixedZone("UTC+1", 3600)},
+			},
 			want: `
 # HELP synthesisvr_last_event_timestamp_seconds Unix time the newest event from this location was received.
 # TYPE synthesisvr_last_event_timestamp_seconds gauge
@@ -69,6 +75,15 @@ synthesisvr_last_event_timestamp_seconds{location="Kamen Test"} 1.7957712415e+09
 # TYPE synthesisvr_location_open gauge
 synthesisvr_location_open{location="Kamen Test"} 0
 synthesisvr_location_open{location="Uptown"} 1
+# HELP synthesisvr_location_stations VR stations the location has, from locations[].stations in the configuration: its capacity, against which synthesisvr_stations_active gives utilization; configured locations that set stations only.
+# TYPE synthesisvr_location_stations gauge
+synthesisvr_location_stations{location="Kamen Test"} 12
+synthesisvr_location_stations{location="Uptown"} 8
+# HELP synthesisvr_location_utc_offset_seconds Offset of the location's local time east of UTC now, in seconds, daylight saving included, from its configured timezone (0 without one): adding it to time() gives the location's wall clock, e.g. for its hour of the week; configured locations only.
+# TYPE synthesisvr_location_utc_offset_seconds gauge
+synthesisvr_location_utc_offset_seconds{location="Kamen Test"} 0
+synthesisvr_location_utc_offset_seconds{location="Nohours"} 0
+synthesisvr_location_utc_offset_seconds{location="Uptown"} 0
 # HELP synthesisvr_sessions_active Sessions active now, by location: created and not yet deleted or expired.
 # TYPE synthesisvr_sessions_active gauge
 synthesisvr_sessions_active{location="Closed"} 0
@@ -92,13 +107,19 @@ synthesisvr_stations_active{location="Uptown"} 0
 synthesisvr_store_up 1
 `,
 		},
-		"store down: no session gauges, store_up 0, opening state still known": {
+		"store down: no session gauges, store_up 0, the configuration's gauges still known": {
 			store:      fakeStore{err: errors.New("connection refused")},
-			configured: []collector.Location{{Name: "Uptown", Hours: fixedHours(true)}},
+			configured: []collector.Location{{Name: "Uptown", Hours: fixedHours(true), Stations: 8, Zone: time.FixedZone("UTC+5:30", 19800)}},
 			want: `
 # HELP synthesisvr_location_open Whether the location is open now by its configured opening hours (1) or closed (0); configured locations only.
 # TYPE synthesisvr_location_open gauge
 synthesisvr_location_open{location="Uptown"} 1
+# HELP synthesisvr_location_stations VR stations the location has, from locations[].stations in the configuration: its capacity, against which synthesisvr_stations_active gives utilization; configured locations that set stations only.
+# TYPE synthesisvr_location_stations gauge
+synthesisvr_location_stations{location="Uptown"} 8
+# HELP synthesisvr_location_utc_offset_seconds Offset of the location's local time east of UTC now, in seconds, daylight saving included, from its configured timezone (0 without one): adding it to time() gives the location's wall clock, e.g. for its hour of the week; configured locations only.
+# TYPE synthesisvr_location_utc_offset_seconds gauge
+synthesisvr_location_utc_offset_seconds{location="Uptown"} 19800
 # HELP synthesisvr_store_up Whether the session store answered this scrape (1) or not (0); without it, session gauges are missing.
 # TYPE synthesisvr_store_up gauge
 synthesisvr_store_up 0
@@ -142,7 +163,9 @@ func TestMetricsLint(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := collector.NewMetrics(reg, []string{"missing_uuid", "invalid_stations"})
 	c := collector.New(fakeStore{locs: map[string]session.LocationStats{"A": {Active: 1, Stations: 1, LastEvent: time.Now()}}}, m,
-		func() []collector.Location { return []collector.Location{{Name: "A", Hours: fixedHours(true)}} }, discard)
+		func() []collector.Location {
+			return []collector.Location{{Name: "A", Hours: fixedHours(true), Stations: 4, Zone: time.FixedZone("UTC-5", -18000)}}
+		}, discard)
 	m.InitLocation("A")
 	m.Request(200, time.Millisecond)
 	for name, coll := range map[string]prometheus.Collector{"collector": c, "metrics": reg} {
