@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,11 +43,12 @@ var pendingMetrics = map[string]string{}
 // filter by the location variable.
 const locationSentinel = "LOCATION-SENTINEL"
 
-// dashboardsConfig configures a location open all week, so that the metrics of
-// configured locations and opening hours are exported too.
+// dashboardsConfig configures a location open all week, with its stations, so that
+// the metrics of configured locations, opening hours and capacity are exported too.
 const dashboardsConfig = `locations:
   - name: Downtown
     timezone: Europe/Sofia
+    stations: 12
     hours:
       mon-fri: "00:00-23:59"
       sat: "00:00-23:59"
@@ -91,13 +95,21 @@ func exportedFamilies(t *testing.T) map[string]family {
 		args: []string{"--storage.backend=redis", "--storage.redis.url=redis://" + freeAddr(t) + "/0"}})
 	addFamilies(t, out, scrape(t, r.base).text)
 	// The sessions API's metrics exist for a location with an API key, the
-	// duration histogram once a call was made: one to an API that is not there.
+	// duration histogram once a call was made, the experience counters once a
+	// session it scheduled began: an API that lists one session, begun a minute ago.
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, `{"sessions": [{"uuid": "dash-api-1", "start_time": %d, "duration": 30, "experience": "Beat Saber", "cost": 12.5}]}`,
+			time.Now().Add(-time.Minute).Unix())
+	}))
+	t.Cleanup(api.Close)
 	apiCfg := filepath.Join(t.TempDir(), "api.yml")
-	writeFile(t, apiCfg, dashboardsConfig+"    api_key: dashboards-test-key-0123\nsynthesisvr_api:\n  url: http://"+freeAddr(t)+"\n")
+	writeFile(t, apiCfg, dashboardsConfig+"    api_key: dashboards-test-key-0123\nsynthesisvr_api:\n  url: "+api.URL+"\n")
 	a := startExporter(t, options{config: apiCfg, env: []string{"SYNTHESISVR_WEBHOOK_TOKEN=" + token}})
+	wantCounts(t, postEvents(t, a.webhookURL(token), "["+createEvent("dash-api-1", "Downtown", 2)+"]"), counts{Received: 1, Applied: 1})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		text := scrape(t, a.base).text
-		if strings.Contains(text, "synthesisvr_api_request_duration_seconds_bucket") || time.Now().After(deadline) {
+		if (strings.Contains(text, "synthesisvr_api_request_duration_seconds_bucket") && strings.Contains(text, "synthesisvr_experience_revenue_total{")) ||
+			time.Now().After(deadline) {
 			addFamilies(t, out, text)
 			break
 		}
