@@ -243,8 +243,8 @@ func readAPIKeyFile(path string) (key string, exposed bool, err error) {
 
 // String describes the location with its API key redacted.
 func (l Location) String() string {
-	return fmt.Sprintf("{Name:%q Timezone:%q Hours:%v ClosedOn:%q APIKey:%s APIKeyFile:%q Line:%d}",
-		l.Name, l.Timezone, l.Hours, l.ClosedOn, redacted(l.APIKey), l.APIKeyFile, l.Line)
+	return fmt.Sprintf("{Name:%q Timezone:%q Hours:%v ClosedOn:%q Stations:%d APIKey:%s APIKeyFile:%q Line:%d}",
+		l.Name, l.Timezone, l.Hours, l.ClosedOn, l.Stations, redacted(l.APIKey), l.APIKeyFile, l.Line)
 }
 
 // Format writes String for every verb, as Webhook's does, so that no verb prints the key.
@@ -257,6 +257,7 @@ func (l Location) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("name", l.Name),
 		slog.String("timezone", l.Timezone),
+		slog.Int("stations", l.Stations),
 		slog.String("api_key", redacted(l.APIKey)),
 		slog.String("api_key_file", l.APIKeyFile),
 	)

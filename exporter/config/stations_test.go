@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +22,11 @@ func TestStations(t *testing.T) {
 			}
 			if got := c.Locations[0].Stations; got != n {
 				t.Errorf("stations = %d, want %d", got, n)
+			}
+			// A location prints itself without its key: with its stations too, so that a
+			// test's diff shows them.
+			if s, want := fmt.Sprint(c.Locations[0]), fmt.Sprintf("Stations:%d ", n); !strings.Contains(s, want) {
+				t.Errorf("the location prints as %s, without %q", s, want)
 			}
 		})
 	}
