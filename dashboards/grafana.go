@@ -168,7 +168,6 @@ func newTable(title, description string, hidden []string, cols ...column) *table
 			"excludeByName": exclude, "renameByName": rename,
 		}}).
 		ShowHeader(true).CellHeight(common.TableCellHeightSm).
-		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"})).
 		Height(8).Span(24)
 }
 
@@ -184,7 +183,6 @@ func labelVariable(name, label, metric, allValue string) *dashboard.QueryVariabl
 	v := dashboard.NewQueryVariableBuilder(name).
 		Label(label).
 		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).
-		Definition(q).
 		Datasource(promDS).
 		Multi(true).IncludeAll(true).
 		Current(dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{String: cog.ToPtr("All")}, Value: dashboard.StringOrArrayOfString{String: cog.ToPtr("$__all")}}).
@@ -207,6 +205,40 @@ func newBoard(uid, title, description string) *dashboard.DashboardBuilder {
 		Time("now-24h", "now").
 		Timezone(common.TimeZoneBrowser).
 		WithVariable(datasourceVariable())
+}
+
+// finish numbers the panels and drops what @grafana/schema's Dashboard has no field
+// for (dashboards/typecheck checks it).
+func finish(d *dashboard.Dashboard) {
+	numberPanels(d)
+	// The SDK gives every variable the settings of an interval variable (auto,
+	// auto_min, auto_count) and its definition, which the schema's VariableModel
+	// does not have; Grafana recomputes a query variable's definition when edited.
+	for i := range d.Templating.List {
+		v := &d.Templating.List[i]
+		v.Definition = nil
+		if v.Type != dashboard.VariableTypeInterval {
+			v.Auto, v.AutoMin, v.AutoCount = nil, nil, nil
+		}
+	}
+	// The SDK's table options have the footer of Grafana before 12.2, which moved
+	// it to the field config (footer.reducers); none is shown by default.
+	var panels []*dashboard.Panel
+	for _, p := range d.Panels {
+		if p.Panel != nil {
+			panels = append(panels, p.Panel)
+		}
+		if p.RowPanel != nil {
+			for i := range p.RowPanel.Panels {
+				panels = append(panels, &p.RowPanel.Panels[i])
+			}
+		}
+	}
+	for _, p := range panels {
+		if o, ok := p.Options.(*table.Options); ok {
+			o.Footer = nil
+		}
+	}
 }
 
 // numberPanels gives every panel and row an id, in order, since the SDK sets none

@@ -32,7 +32,7 @@ func Overview() (dashboard.Dashboard, error) {
 	if err != nil {
 		return d, err
 	}
-	numberPanels(&d)
+	finish(&d)
 	return d, nil
 }
 
