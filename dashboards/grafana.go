@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -96,6 +97,15 @@ func valueText(triples ...string) []dashboard.ValueMapping {
 	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: opts}}}
 }
 
+// valueNames maps exact values to a text, keeping their colour: value, text, ...
+func valueNames(pairs ...string) []dashboard.ValueMapping {
+	opts := map[string]dashboard.ValueMappingResult{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		opts[pairs[i]] = dashboard.ValueMappingResult{Text: cog.ToPtr(pairs[i+1]), Index: cog.ToPtr(int32(i / 2))}
+	}
+	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: opts}}}
+}
+
 // newStat is a single-number panel of the value now.
 func newStat(title, description, unit string, t target) *stat.PanelBuilder {
 	t.instant = true
@@ -119,6 +129,22 @@ func newTimeseries(title, description, unit string, ts ...target) *timeseries.Pa
 		Legend(common.NewVizLegendOptionsBuilder().
 			ShowLegend(true).DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom).Calcs([]string{})).
 		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending)).
+		Height(8).Span(12)
+}
+
+// newBarGauge shows one horizontal bar per series of an instant query, in the
+// order the query returns them (topk: largest first).
+func newBarGauge(title, description, unit string, t target) *bargauge.PanelBuilder {
+	t.instant = true
+	return bargauge.NewPanelBuilder().
+		Title(title).Description(description).Unit(unit).
+		Datasource(promDS).Targets(targets(t)).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+		Orientation(common.VizOrientationHorizontal).
+		DisplayMode(common.BarGaugeDisplayModeBasic).
+		ValueMode(common.BarGaugeValueModeText).
+		ShowUnfilled(true).
+		Min(0).
 		Height(8).Span(12)
 }
 

@@ -59,6 +59,19 @@ func TestQueriesSubstituteVariables(t *testing.T) {
 			board: dashboards.OverviewUID, panel: "Locations", vars: e2eVars,
 			want: []string{`[10m]`, `location=~".*"`},
 		},
+		"the week's heatmap has its own four weeks": {
+			board: dashboards.OverviewUID, panel: "Utilization by hour of the week", vars: e2eVars,
+			want: []string{`[4w]`, `location_weekday_hour:synthesisvr_station_utilization:ratio{location=~".*"}`},
+		},
+		"daily bars average the recorded hourly rate over a day": {
+			board: dashboards.OverviewUID, panel: "Sessions per day", vars: e2eVars,
+			want: []string{`avg_over_time(location:synthesisvr_sessions_started:rate1h{location=~".*"}[1d]) * 86400`},
+		},
+		"top experiences over the dashboard's range": {
+			board: dashboards.OverviewUID, panel: "Top experiences by revenue",
+			vars: withLocations(e2eVars, "Downtown", "Uptown"),
+			want: []string{`increase(synthesisvr_experience_revenue_total{location=~"(Downtown|Uptown)"}[10m])`},
+		},
 		"job has no all value": {
 			board: dashboards.ExporterUID, panel: "Replicas up",
 			vars:    dashboards.Vars{Scrape: time.Second},
