@@ -21,11 +21,14 @@ type Board struct {
 
 // Panel is one panel or row of a Board.
 type Panel struct {
-	ID          int        `json:"id"`
-	Type        string     `json:"type"`
-	Title       string     `json:"title"`
-	Description string     `json:"description"`
-	Interval    string     `json:"interval"`
+	ID          int    `json:"id"`
+	Type        string `json:"type"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Interval    string `json:"interval"`
+	// TimeFrom is the panel's relative time ("28d"): its own time range, which
+	// replaces the dashboard's for its queries.
+	TimeFrom    string     `json:"timeFrom"`
 	Datasource  *Reference `json:"datasource"`
 	GridPos     GridPos    `json:"gridPos"`
 	Targets     []Target   `json:"targets"`

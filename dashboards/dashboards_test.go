@@ -152,6 +152,48 @@ func TestLintCatches(t *testing.T) {
 			},
 			want: "not [range] < rate() < max",
 		},
+		"recorded series that no rule records": {
+			edit: func(b map[string]any) {
+				firstTarget(b)["expr"] = `sum(location:synthesisvr_sessions_begun:rate1h{location=~"$location"})`
+			},
+			want: "location:synthesisvr_sessions_begun:rate1h is not recorded by any rule of ../alerts/synthesisvr.rules.yml",
+		},
+		"rate of a recorded series": {
+			edit: func(b map[string]any) {
+				firstTarget(b)["expr"] = `sum(rate(location:synthesisvr_sessions_started:rate1h[$__rate_interval]))`
+			},
+			want: "location:synthesisvr_sessions_started:rate1h is recorded per location already (a rate or a gauge, not a counter): read it, or average it over time, not [range] < rate() < sum",
+		},
+		"booked sessions summed over replicas": {
+			edit: func(b map[string]any) {
+				firstTarget(b)["expr"] = `sum(synthesisvr_sessions_booked{location=~"$location"})`
+			},
+			want: "synthesisvr_sessions_booked is the same on every replica: aggregate it with max by (location), not sum",
+		},
+		"station count summed over replicas": {
+			edit: func(b map[string]any) {
+				firstTarget(b)["expr"] = `sum by (location) (synthesisvr_location_stations{location=~"$location"})`
+			},
+			want: "synthesisvr_location_stations is the same on every replica",
+		},
+		"time zone offset not aggregated": {
+			edit: func(b map[string]any) {
+				firstTarget(b)["expr"] = `synthesisvr_location_utc_offset_seconds{location=~"$location"}`
+			},
+			want: "synthesisvr_location_utc_offset_seconds is the same on every replica: aggregate it with max by (location), not nothing",
+		},
+		"dashboard range in a panel with its own relative time": {
+			edit: func(b map[string]any) {
+				panel(b, 1)["timeFrom"] = "28d"
+				// lintVars.Range, which the panel's 28 days replace.
+				firstTarget(b)["expr"] = `sum(increase(synthesisvr_webhook_requests_total[1w3s]))`
+			},
+			want: "range [7d3s] is neither $__rate_interval, nor the panel's interval, nor $__range in an instant query",
+		},
+		"relative time that is not a duration": {
+			edit: func(b map[string]any) { panel(b, 1)["timeFrom"] = "last month" },
+			want: `panel relative time (timeFrom) "last month": want a duration such as 28d`,
+		},
 		"not PromQL": {
 			edit: func(b map[string]any) { firstTarget(b)["expr"] = `sum(rate(x[$__rate_interval])` },
 			want: "is not PromQL",

@@ -28,7 +28,7 @@ func Exporter() (dashboard.Dashboard, error) {
 	if err != nil {
 		return d, err
 	}
-	numberPanels(&d)
+	finish(&d)
 	return d, nil
 }
 

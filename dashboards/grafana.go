@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -96,6 +97,15 @@ func valueText(triples ...string) []dashboard.ValueMapping {
 	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: opts}}}
 }
 
+// valueNames maps exact values to a text, keeping their colour: value, text, ...
+func valueNames(pairs ...string) []dashboard.ValueMapping {
+	opts := map[string]dashboard.ValueMappingResult{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		opts[pairs[i]] = dashboard.ValueMappingResult{Text: cog.ToPtr(pairs[i+1]), Index: cog.ToPtr(int32(i / 2))}
+	}
+	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: opts}}}
+}
+
 // newStat is a single-number panel of the value now.
 func newStat(title, description, unit string, t target) *stat.PanelBuilder {
 	t.instant = true
@@ -119,6 +129,22 @@ func newTimeseries(title, description, unit string, ts ...target) *timeseries.Pa
 		Legend(common.NewVizLegendOptionsBuilder().
 			ShowLegend(true).DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom).Calcs([]string{})).
 		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending)).
+		Height(8).Span(12)
+}
+
+// newBarGauge shows one horizontal bar per series of an instant query, in the
+// order the query returns them (topk: largest first).
+func newBarGauge(title, description, unit string, t target) *bargauge.PanelBuilder {
+	t.instant = true
+	return bargauge.NewPanelBuilder().
+		Title(title).Description(description).Unit(unit).
+		Datasource(promDS).Targets(targets(t)).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+		Orientation(common.VizOrientationHorizontal).
+		DisplayMode(common.BarGaugeDisplayModeBasic).
+		ValueMode(common.BarGaugeValueModeText).
+		ShowUnfilled(true).
+		Min(0).
 		Height(8).Span(12)
 }
 
@@ -168,7 +194,6 @@ func newTable(title, description string, hidden []string, cols ...column) *table
 			"excludeByName": exclude, "renameByName": rename,
 		}}).
 		ShowHeader(true).CellHeight(common.TableCellHeightSm).
-		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"})).
 		Height(8).Span(24)
 }
 
@@ -184,7 +209,6 @@ func labelVariable(name, label, metric, allValue string) *dashboard.QueryVariabl
 	v := dashboard.NewQueryVariableBuilder(name).
 		Label(label).
 		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).
-		Definition(q).
 		Datasource(promDS).
 		Multi(true).IncludeAll(true).
 		Current(dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{String: cog.ToPtr("All")}, Value: dashboard.StringOrArrayOfString{String: cog.ToPtr("$__all")}}).
@@ -207,6 +231,40 @@ func newBoard(uid, title, description string) *dashboard.DashboardBuilder {
 		Time("now-24h", "now").
 		Timezone(common.TimeZoneBrowser).
 		WithVariable(datasourceVariable())
+}
+
+// finish numbers the panels and drops what @grafana/schema's Dashboard has no field
+// for (dashboards/typecheck checks it).
+func finish(d *dashboard.Dashboard) {
+	numberPanels(d)
+	// The SDK gives every variable the settings of an interval variable (auto,
+	// auto_min, auto_count) and its definition, which the schema's VariableModel
+	// does not have; Grafana recomputes a query variable's definition when edited.
+	for i := range d.Templating.List {
+		v := &d.Templating.List[i]
+		v.Definition = nil
+		if v.Type != dashboard.VariableTypeInterval {
+			v.Auto, v.AutoMin, v.AutoCount = nil, nil, nil
+		}
+	}
+	// The SDK's table options have the footer of Grafana before 12.2, which moved
+	// it to the field config (footer.reducers); none is shown by default.
+	var panels []*dashboard.Panel
+	for _, p := range d.Panels {
+		if p.Panel != nil {
+			panels = append(panels, p.Panel)
+		}
+		if p.RowPanel != nil {
+			for i := range p.RowPanel.Panels {
+				panels = append(panels, &p.RowPanel.Panels[i])
+			}
+		}
+	}
+	for _, p := range panels {
+		if o, ok := p.Options.(*table.Options); ok {
+			o.Footer = nil
+		}
+	}
 }
 
 // numberPanels gives every panel and row an id, in order, since the SDK sets none

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -21,14 +22,25 @@ import (
 // that a range in the parsed query tells which variable it came from.
 var lintVars = dashboards.Vars{Job: []string{"lint"}, Scrape: 3 * time.Second, Interval: 997 * time.Second, Range: 7*24*time.Hour + 3*time.Second}
 
-// storeGauges are built from the shared store: the same on every replica, so a
-// query must take their max, never their sum.
+// storeGauges are built from the shared store or the config: the same on every
+// replica, so a query must take their max, never their sum.
 var storeGauges = []string{
 	"synthesisvr_sessions_active",
 	"synthesisvr_stations_active",
+	"synthesisvr_sessions_booked",
 	"synthesisvr_last_event_timestamp_seconds",
 	"synthesisvr_location_open",
+	"synthesisvr_location_stations",
+	"synthesisvr_location_utc_offset_seconds",
 }
+
+// recordingRules are the recording rules of the repository's rules file: a series
+// with a colon in its name must be one of them. They are aggregated per location
+// already (max of gauges, sum of rates over replicas), so a panel may sum, max or
+// average them; they are not counters, so it takes no rate of them.
+var recordingRules = sync.OnceValues(func() (map[string]string, error) {
+	return dashboards.RecordingRules(dashboards.RulesFile)
+})
 
 const dsRef = "${" + dashboards.DatasourceVariable + "}"
 
@@ -137,7 +149,7 @@ func lintTarget(b *dashboards.Board, where string, p dashboards.Panel, t dashboa
 		add("%s: does not query the data source %s", where, dsRef)
 	}
 	one := *b
-	one.Panels = []dashboards.Panel{{ID: p.ID, Title: p.Title, Interval: p.Interval, Targets: []dashboards.Target{t}}}
+	one.Panels = []dashboards.Panel{{ID: p.ID, Title: p.Title, Interval: p.Interval, TimeFrom: p.TimeFrom, Targets: []dashboards.Target{t}}}
 	qs, err := one.Queries(lintVars)
 	if err != nil {
 		add("%v", err)
@@ -153,7 +165,8 @@ func lintTarget(b *dashboards.Board, where string, p dashboards.Panel, t dashboa
 		allowed[qs[0].Step] = "the panel's interval"
 	}
 	if t.Instant {
-		allowed[lintVars.Range] = "$__range"
+		// The dashboard's range, or the panel's relative time.
+		allowed[qs[0].Range] = "$__range"
 	}
 	parser.Inspect(expr, func(n parser.Node, path []parser.Node) error {
 		switch n := n.(type) {
@@ -180,6 +193,16 @@ func rateIntervalOf(step time.Duration) time.Duration {
 func lintAggregation(where string, vs *parser.VectorSelector, path []parser.Node, add func(string, ...any)) {
 	up := ancestors(path)
 	switch {
+	case dashboards.IsRecorded(vs.Name):
+		rules, err := recordingRules()
+		switch {
+		case err != nil:
+			add("%s: %s: cannot read the recording rules: %v", where, vs.Name, err)
+		case rules[vs.Name] == "":
+			add("%s: %s is not recorded by any rule of %s: a name with a colon is a recorded series", where, vs.Name, dashboards.RulesFile)
+		case len(up) >= 2 && isMatrix(up[0]) && isCall(up[1], "rate", "irate", "increase", "delta", "idelta", "deriv", "resets"):
+			add("%s: %s is recorded per location already (a rate or a gauge, not a counter): read it, or average it over time, not %s", where, vs.Name, describe(up))
+		}
 	case slices.Contains(storeGauges, vs.Name):
 		if len(up) == 0 || !isAggregate(up[0], parser.MAX) {
 			add("%s: %s is the same on every replica: aggregate it with max by (location), not %s", where, vs.Name, describe(up))

@@ -3,6 +3,7 @@ package dashboards
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,8 @@ type Vars struct {
 	// Interval is the step Grafana derives from the time range and the panel's
 	// width; a panel's own min interval raises it.
 	Interval time.Duration
-	// Range is the dashboard's time range.
+	// Range is the dashboard's time range. A panel with a relative time of its own
+	// (timeFrom) has that range instead.
 	Range time.Duration
 }
 
@@ -36,6 +38,9 @@ type Query struct {
 	Instant bool
 	// Step is the range query's resolution: the panel's interval.
 	Step time.Duration
+	// Range is the $__range of the query: the dashboard's time range, or the
+	// panel's relative time.
+	Range time.Duration
 	// Requires names what the exporter needs, beyond webhook traffic, for the query
 	// to return data (see Conditional); empty when traffic is enough.
 	Requires []string
@@ -46,20 +51,41 @@ type Query struct {
 
 // Conditional are the metrics the exporter exports only in some setups, with what
 // they need. A query of one of them may rightly be empty elsewhere.
+//
+// A recorded series (alerts/synthesisvr.rules.yml) is listed with what the metrics
+// its rule reads need, so that a query of it requires the same as one of them (a
+// test checks each entry against the rule's expression).
 var Conditional = map[string]string{
 	"synthesisvr_location_open": "locations with opening hours in --config.file",
+	// Capacity, and the utilization computed from it.
+	"synthesisvr_location_stations":                               stationsNeed,
+	"location:synthesisvr_location_stations:max":                  stationsNeed,
+	"location:synthesisvr_station_utilization:ratio":              stationsNeed,
+	"location_weekday_hour:synthesisvr_station_utilization:ratio": stationsNeed,
 	// Sessions with a schedule, and the API's own metrics, need a location with an
-	// API key and the sessions API answering.
-	"synthesisvr_sessions_booked":                     apiNeed,
-	"synthesisvr_bookings_cancelled_total":            apiNeed,
-	"synthesisvr_api_requests_total":                  apiNeed,
-	"synthesisvr_api_request_duration_seconds_bucket": apiNeed,
-	"synthesisvr_api_errors_total":                    apiNeed,
-	"synthesisvr_api_lookups_pending":                 apiNeed,
+	// API key and the sessions API answering: bookings, revenue and experiences
+	// come from the sessions the API describes.
+	"synthesisvr_sessions_booked":                                        apiNeed,
+	"synthesisvr_bookings_cancelled_total":                               apiNeed,
+	"synthesisvr_session_revenue_total":                                  apiNeed,
+	"synthesisvr_experience_sessions_started_total":                      apiNeed,
+	"synthesisvr_experience_revenue_total":                               apiNeed,
+	"synthesisvr_api_requests_total":                                     apiNeed,
+	"synthesisvr_api_request_duration_seconds_bucket":                    apiNeed,
+	"synthesisvr_api_errors_total":                                       apiNeed,
+	"synthesisvr_api_lookups_pending":                                    apiNeed,
+	"location:synthesisvr_sessions_booked:max":                           apiNeed,
+	"location:synthesisvr_session_revenue:rate1h":                        apiNeed,
+	"location:synthesisvr_session_revenue_per_station_hour:ratio_rate1h": apiNeed,
+	"location_experience:synthesisvr_experience_sessions_started:rate1h": apiNeed,
+	"location_experience:synthesisvr_experience_revenue:rate1h":          apiNeed,
 }
 
 // apiNeed is what the metrics of SynthesisVR's sessions API need.
 const apiNeed = "a location with an api_key in --config.file, and SynthesisVR's sessions API"
+
+// stationsNeed is what capacity and utilization need.
+const stationsNeed = "stations for a location in --config.file"
 
 // Quiet are the metrics that stay at zero on a healthy exporter whatever its
 // traffic, with why. Their series exist from the start (at zero), so a query of one
@@ -99,7 +125,15 @@ func (b *Board) query(p Panel, t Target, v Vars) (Query, error) {
 		}
 		interval = max(interval, time.Duration(min))
 	}
-	expr, err := b.substitute(t.Expr, v, interval)
+	rng := v.Range
+	if p.TimeFrom != "" {
+		d, err := model.ParseDuration(p.TimeFrom)
+		if err != nil || d <= 0 {
+			return Query{}, fmt.Errorf("panel relative time (timeFrom) %q: want a duration such as 28d", p.TimeFrom)
+		}
+		rng = time.Duration(d)
+	}
+	expr, err := b.substitute(t.Expr, v, interval, rng)
 	if err != nil {
 		return Query{}, err
 	}
@@ -107,9 +141,9 @@ func (b *Board) query(p Panel, t Target, v Vars) (Query, error) {
 	if err != nil {
 		return Query{}, fmt.Errorf("%q is not PromQL once its variables are replaced: %w", expr, err)
 	}
-	q := Query{Board: b.UID, PanelID: p.ID, Panel: p.Title, RefID: t.RefID, Expr: expr, Instant: t.Instant, Step: interval}
+	q := Query{Board: b.UID, PanelID: p.ID, Panel: p.Title, RefID: t.RefID, Expr: expr, Instant: t.Instant, Step: interval, Range: rng}
 	for _, n := range names {
-		if need, ok := Conditional[n]; ok {
+		if need, ok := Conditional[n]; ok && !slices.Contains(q.Requires, need) {
 			q.Requires = append(q.Requires, need)
 		}
 		if why, ok := Quiet[n]; ok {
@@ -123,13 +157,13 @@ func (b *Board) query(p Panel, t Target, v Vars) (Query, error) {
 var variableRef = regexp.MustCompile(`\$(?:\{([A-Za-z0-9_]+)(?::[^}]*)?\}|([A-Za-z0-9_]+))`)
 
 // substitute replaces the variables of expr: the built-in interval and range ones
-// as Grafana computes them, and the board's label variables as Grafana's Prometheus
+// as Grafana computes them (rng is the panel's time range), and the board's label variables as Grafana's Prometheus
 // data source formats a multi-value selection (a regex alternation).
-func (b *Board) substitute(expr string, v Vars, interval time.Duration) (string, error) {
+func (b *Board) substitute(expr string, v Vars, interval, rng time.Duration) (string, error) {
 	builtin := map[string]string{
 		"__interval":      promDuration(interval),
 		"__rate_interval": promDuration(rateInterval(interval, v.Scrape)),
-		"__range":         promDuration(v.Range),
+		"__range":         promDuration(rng),
 	}
 	var firstErr error
 	out := variableRef.ReplaceAllStringFunc(expr, func(ref string) string {

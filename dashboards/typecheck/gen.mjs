@@ -1,0 +1,157 @@
+// Writes, for each dashboard JSON file, a TypeScript file that gives the JSON to
+// @grafana/schema's types, so that `tsc --noEmit -p .` rejects what Grafana's types
+// do not have: an unknown field of an object literal (TypeScript's excess property
+// check) or a field of the wrong type.
+//
+// A TypeScript enum accepts only its members, not the strings that stand for them in
+// JSON: so the types are taken through AsJSON, which turns each string enum into
+// the union of its values ("absolute" | "percentage") and keeps every field, its
+// optionality and its type otherwise.
+//
+// Each file types the whole dashboard as Dashboard, which leaves a panel's options
+// and its field config's `custom` open (Record<string, unknown>); so it also types
+// each panel's options and `custom` as its plugin's Options and FieldConfig (the
+// panelcfg types of @grafana/schema).
+//
+// Usage: node gen.mjs [--out DIR] [FILE.json ...]
+// Without files it reads ../*.json (the generated dashboards); without --out it
+// writes ./generated (git-ignored), which tsconfig.json includes.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const here = dirname(fileURLToPath(import.meta.url));
+export const schemaDir = join(here, 'node_modules', '@grafana', 'schema');
+const panelcfgDir = join(schemaDir, 'dist', 'types', 'raw', 'composable');
+
+export function fail(msg) {
+  console.error(`gen.mjs: ${msg}`);
+  process.exit(2);
+}
+
+export function parseArgs(argv) {
+  let out = join(here, 'generated');
+  const files = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--out') {
+      if (i + 1 >= argv.length) fail('--out needs a folder');
+      out = resolve(argv[++i]);
+    } else if (argv[i].startsWith('-')) {
+      fail(`unknown flag ${argv[i]}: usage: node ${basename(process.argv[1])} [--out DIR] [FILE.json ...]`);
+    } else {
+      files.push(resolve(argv[i]));
+    }
+  }
+  if (files.length === 0) {
+    const dir = resolve(here, '..');
+    for (const f of readdirSync(dir).sort()) {
+      if (f.endsWith('.json')) files.push(join(dir, f));
+    }
+    if (files.length === 0) fail(`no dashboard JSON in ${dir}: run go generate ./dashboards`);
+  }
+  return { out, files };
+}
+
+// panelcfg returns the module of a panel type's Options and FieldConfig types, and
+// which of the two it exports; null for a plugin @grafana/schema has no types of.
+// Their folders are named after the plugin id without its dashes (state-timeline:
+// statetimeline).
+function panelcfg(type) {
+  const folder = type.replace(/-/g, '');
+  const dir = join(panelcfgDir, folder, 'panelcfg', 'x');
+  if (!existsSync(dir)) return null;
+  const file = readdirSync(dir).find((f) => f.endsWith('_types.gen.d.ts'));
+  if (!file) return null;
+  const text = readFileSync(join(dir, file), 'utf8');
+  return {
+    module: `@grafana/schema/dist/types/raw/composable/${folder}/panelcfg/x/${file}`,
+    options: /export interface Options\b/.test(text),
+    fieldConfig: /export interface FieldConfig\b/.test(text),
+  };
+}
+
+// asJSON is the type of a value as JSON holds it (see the top of this file).
+const asJSON = `// A type as JSON has it: each string enum becomes the union of its values.
+type AsJSON<T> = T extends string
+  ? \`\${T}\`
+  : T extends ReadonlyArray<infer U>
+    ? Array<AsJSON<U>>
+    : T extends object
+      ? { [K in keyof T]: AsJSON<T[K]> }
+      : T;`;
+
+function identifier(type) {
+  return 'p_' + type.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+// render returns the TypeScript of one dashboard.
+function render(file, text) {
+  let dashboard;
+  try {
+    dashboard = JSON.parse(text);
+  } catch (e) {
+    fail(`${file}: not JSON: ${e.message}`);
+  }
+  const name = basename(file);
+  const imports = new Map();
+  const checks = [];
+  const panels = [];
+  for (const p of dashboard.panels ?? []) {
+    panels.push(p);
+    panels.push(...(p.panels ?? []));
+  }
+  for (const p of panels) {
+    if (p.type === 'row') continue;
+    const cfg = panelcfg(p.type);
+    const where = `panel ${p.id} ${JSON.stringify(p.title ?? '')} (${p.type})`;
+    if (!cfg) fail(`${name}: ${where}: @grafana/schema has no types of the panel type ${JSON.stringify(p.type)}`);
+    const ns = identifier(p.type);
+    imports.set(ns, cfg.module);
+    if (cfg.options && p.options !== undefined) {
+      checks.push(`// ${where}: options\nexport const panel_${p.id}_options: AsJSON<Partial<${ns}.Options>> = ${JSON.stringify(p.options, null, 2)};\n`);
+    }
+    const custom = p.fieldConfig?.defaults?.custom;
+    if (cfg.fieldConfig && custom !== undefined) {
+      checks.push(`// ${where}: fieldConfig.defaults.custom\nexport const panel_${p.id}_custom: AsJSON<Partial<${ns}.FieldConfig>> = ${JSON.stringify(custom, null, 2)};\n`);
+    }
+  }
+  const head = [
+    `// Generated by dashboards/typecheck/gen.mjs from ${name}: do not edit.`,
+    `import type { Dashboard } from '@grafana/schema';`,
+    ...[...imports].map(([ns, mod]) => `import type * as ${ns} from '${mod}';`),
+    '',
+    asJSON,
+    '',
+    `// The whole dashboard, as written.`,
+    `export const dashboard: AsJSON<Dashboard> = ${text.trimEnd()};`,
+    '',
+  ];
+  return head.join('\n') + '\n' + checks.join('\n');
+}
+
+// generate writes the TypeScript of each dashboard file into out, emptied first,
+// and returns the files written.
+export function generate(out, files) {
+  if (!existsSync(schemaDir)) fail(`${schemaDir} is missing: run npm ci in dashboards/typecheck`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const written = [];
+  for (const f of files) {
+    let text;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (e) {
+      fail(`reading ${f}: ${e.message}`);
+    }
+    const ts = join(out, basename(f).replace(/\.json$/, '') + '.ts');
+    writeFileSync(ts, render(f, text));
+    written.push(ts);
+  }
+  return written;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { out, files } = parseArgs(process.argv.slice(2));
+  generate(out, files);
+  console.log(`gen.mjs: ${files.length} dashboard(s) written to ${out}`);
+}
