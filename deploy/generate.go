@@ -63,7 +63,7 @@ func PrometheusRule(rules []byte) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, generatedHeader, RulesFile)
-	b.WriteString(`# The repository's alert rules for the Prometheus Operator. kube-prometheus-stack
+	b.WriteString(`# The repository's alert and recording rules for the Prometheus Operator. kube-prometheus-stack
 # selects rules by its release label by default: add it (release: <your release>)
 # or set ruleSelectorNilUsesHelmValues=false.
 apiVersion: monitoring.coreos.com/v1
