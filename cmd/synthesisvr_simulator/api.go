@@ -162,13 +162,13 @@ func runAPI(ctx context.Context, env *runEnv, o simulator.DemoOptions, af *apiFl
 	o.Seed, o.Model = seedOf(o.Seed, env), simulator.NewModel()
 	now := time.Now()
 	o.Start = now.AddDate(0, 0, -1)
-	n := simulator.PlanSessions(o, now.AddDate(0, 0, 7))
+	planned := simulator.PlanSessions(o, now.AddDate(0, 0, 7))
 	_, wait, err := startAPI(ctx, env, af, o.Model, venueKeys(o.Venues), o.Seed)
 	if err != nil {
 		env.logger.Error("Starting the fake API failed", "err", err)
 		return 1
 	}
-	env.logger.Info("Fake SynthesisVR API serving", "sessions_planned", n, "from", o.Start.Format(time.RFC3339))
+	env.logger.Info("Fake SynthesisVR API serving", "sessions_planned", planned.Sessions, "turned_away", planned.TurnedAway, "from", o.Start.Format(time.RFC3339))
 	<-ctx.Done()
 	wait()
 	return 0

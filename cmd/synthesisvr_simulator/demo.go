@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -143,8 +144,9 @@ func (f *demoFlags) venues(t *targetFlags, hours *openinghours.Schedule) ([]simu
 
 // configVenues reads the venues from the exporter's config: each location is open
 // as its hours, closed_on and timezone say (through the exporter's own parsing), or
-// at hours in its time zone when it has no hours; it posts to the webhook bound to
-// it, or else to the default one.
+// at hours in its time zone when it has no hours; it has as many stations as its
+// stations says (no limit without); its API key is its api_key (or api_key_file);
+// it posts to the webhook bound to it, or else to the default one.
 func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]simulator.Venue, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -165,7 +167,7 @@ func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]
 		if err != nil {
 			return nil, fmt.Errorf("%s: location %s: %w", path, l.Name, err)
 		}
-		v := simulator.Venue{Name: l.Name, Hours: hours.In(zone)}
+		v := simulator.Venue{Name: l.Name, Hours: hours.In(zone), Stations: l.Stations, APIKey: l.APIKey}
 		if l.Hours != nil && l.Schedule != nil {
 			v.Hours = l.Schedule
 		}
@@ -206,20 +208,32 @@ func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoF
 		defer stop()
 	}
 	names := make([]string, len(o.Venues))
+	stations := "no limit"
+	var limits []string
 	for i, v := range o.Venues {
 		names[i] = v.Name
+		if v.Stations > 0 {
+			limits = append(limits, fmt.Sprintf("%s=%d", v.Name, v.Stations))
+		}
+	}
+	if len(limits) > 0 {
+		stations = strings.Join(limits, ", ")
+		if len(limits) < len(o.Venues) {
+			stations += " (the others: no limit)"
+		}
 	}
 	open := f.open
 	if f.configFile != "" {
 		open = "as in " + f.configFile
 	}
-	env.logger.Info("Demo started", "venues", fmt.Sprint(names), "open", open, "speed", o.Speed, "arrivals_per_hour", o.Arrivals)
+	env.logger.Info("Demo started", "venues", fmt.Sprint(names), "open", open, "speed", o.Speed, "arrivals_per_hour", o.Arrivals, "stations", stations)
 	res, err := simulator.RunDemo(ctx, o)
 	if err != nil {
 		env.logger.Error("Demo failed", "err", err)
 		return 1
 	}
-	fmt.Fprintf(env.stdout, "demo: %d sessions, %d events in %d requests, %d not taken\n", res.Sessions, res.Events, res.Requests, res.Failed)
+	fmt.Fprintf(env.stdout, "demo: %d sessions, %d groups turned away (no free stations), %d events in %d requests, %d not taken\n",
+		res.Sessions, res.TurnedAway, res.Events, res.Requests, res.Failed)
 	if !f.check {
 		return 0
 	}
