@@ -40,6 +40,8 @@ type demoFlags struct {
 	edges      *simulator.Edges
 	api        bool
 	apiFlags   *apiFlags
+	// configAPI is the synthesisvr_api section of --config.file, nil without one.
+	configAPI *config.API
 }
 
 func addDemo(app *kingpin.Application, t *targetFlags) registered {
@@ -71,6 +73,9 @@ func addDemo(app *kingpin.Application, t *targetFlags) registered {
 		}
 		if err := f.apiFlags.edges.Validate(); err != nil {
 			return nil, err
+		}
+		if f.configFile != "" {
+			f.apiFlags.useConfig(f.configFile, f.configAPI)
 		}
 		o.Model = simulator.NewModel()
 		urls := make(map[string]string, len(o.Venues))
@@ -118,7 +123,12 @@ func (f *demoFlags) venues(t *targetFlags, hours *openinghours.Schedule) ([]simu
 		if t.own != nil {
 			t.own.configFile = f.configFile
 		}
-		return configVenues(f.configFile, t, hours)
+		venues, cfg, err := configVenues(f.configFile, t, hours)
+		if err != nil {
+			return nil, err
+		}
+		f.configAPI = cfg.API
+		return venues, nil
 	}
 	if f.locations < 1 {
 		return nil, fmt.Errorf("--locations must be at least 1, got %d", f.locations)
@@ -147,13 +157,13 @@ func (f *demoFlags) venues(t *targetFlags, hours *openinghours.Schedule) ([]simu
 // at hours in its time zone when it has no hours; it has as many stations as its
 // stations says (no limit without); its API key is its api_key (or api_key_file);
 // it posts to the webhook bound to it, or else to the default one.
-func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]simulator.Venue, error) {
+func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]simulator.Venue, *config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(cfg.Locations) == 0 {
-		return nil, fmt.Errorf("%s has no locations: add some, or leave out --config.file and use --locations", path)
+		return nil, nil, fmt.Errorf("%s has no locations: add some, or leave out --config.file and use --locations", path)
 	}
 	bound := map[string]string{}
 	for _, w := range cfg.Webhooks {
@@ -165,7 +175,7 @@ func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]
 	for _, l := range cfg.Locations {
 		zone, err := time.LoadLocation(l.Timezone)
 		if err != nil {
-			return nil, fmt.Errorf("%s: location %s: %w", path, l.Name, err)
+			return nil, nil, fmt.Errorf("%s: location %s: %w", path, l.Name, err)
 		}
 		v := simulator.Venue{Name: l.Name, Hours: hours.In(zone), Stations: l.Stations, APIKey: l.APIKey}
 		if l.Hours != nil && l.Schedule != nil {
@@ -173,14 +183,14 @@ func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]
 		}
 		if tok, ok := bound[l.Name]; ok {
 			if v.URL, err = t.webhookFor(tok); err != nil {
-				return nil, fmt.Errorf("location %s: %w", l.Name, err)
+				return nil, nil, fmt.Errorf("location %s: %w", l.Name, err)
 			}
 		} else if v.URL, err = t.webhook(); err != nil {
-			return nil, fmt.Errorf("location %s has no webhook bound to it in %s, and %w", l.Name, path, err)
+			return nil, nil, fmt.Errorf("location %s has no webhook bound to it in %s, and %w", l.Name, path, err)
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out, cfg, nil
 }
 
 func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoFlags, metricsURL string) int {
