@@ -50,7 +50,7 @@ func addDemo(app *kingpin.Application, t *targetFlags) registered {
 	cmd.Flag("locations", "How many venues.").Default("3").IntVar(&f.locations)
 	cmd.Flag("open", "Daily opening hours of every venue in its time zone, HH:MM-HH:MM as in the config file's hours, several separated by commas (a range may cross midnight; 00:00-24:00 is always open); with --config.file, of the locations without hours.").Default("10:00-22:00").StringVar(&f.open)
 	cmd.Flag("timezone", "Time zone of the venues (IANA name, or Local).").Default("Local").StringVar(&f.timezone)
-	cmd.Flag("config.file", "The exporter's config file: venues are its locations (names, time zones, hours, closed_on), each posting to the webhook bound to it. Their names are the user's: never forgotten. Without --exporter.url, the simulator's own exporter reads it too.").StringVar(&f.configFile)
+	cmd.Flag("config.file", "The exporter's config file: venues are its locations (names, time zones, hours, closed_on), each posting to the webhook bound to it, with its stations as its capacity (a group that does not fit is turned away) and, with --api, served under its api_key. Their names are the user's: never forgotten. Without --exporter.url, the simulator's own exporter reads it too.").StringVar(&f.configFile)
 	cmd.Flag("arrivals", "Mean sessions per venue per open hour (Poisson).").Default("8").Float64Var(&f.arrivals)
 	cmd.Flag("stations.min", "Fewest stations in a session.").Default("1").IntVar(&f.stations[0])
 	cmd.Flag("stations.max", "Most stations in a session.").Default("4").IntVar(&f.stations[1])
