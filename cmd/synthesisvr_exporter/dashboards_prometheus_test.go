@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,21 +16,26 @@ import (
 )
 
 // Every query of both dashboards runs here against a real Prometheus that scrapes
-// two exporters under simulated traffic, with the variables substituted as Grafana
-// substitutes them: Prometheus must accept each one, and each panel that should have
-// data must show a number other than zero.
+// two exporters under simulated traffic and evaluates the shipped rules, with the
+// variables substituted as Grafana substitutes them: Prometheus must accept each
+// one, and each panel that should have data must show a number other than zero.
+// The traffic is twofold: the simulator's demo plays a venue chain at Downtown and
+// Mall, with their stations and the fake sessions API (bookings, cancellations,
+// extensions, costs, API errors), and a careless client sends every kind of event
+// and bad request besides (trafficBatch).
 
 // dashJob is the scrape job of the exporters: the job name the README's scrape
 // config and the alert rules use, and the value given to the dashboards' $job.
 const dashJob = "synthesisvr"
 
 // Locations of the test config. Mall's name has regex characters, so a selection of
-// it tests Grafana's escaping of a multi-value variable; Idle is open all week and
-// gets no traffic, so "open without sessions" has something to show; Shut is closed
-// all week. The configured locations are always labelled by name; other ones
-// count against max_locations alongside those that had events, so with four
-// allowed, the simulator's pop-up locations (a new one in each batch) fold into
-// _overflow from the third batch on.
+// it tests Grafana's escaping of a multi-value variable; Downtown and Mall have
+// stations and API keys, and the demo plays there; Idle is open all week and gets no
+// traffic, so "open without sessions" has something to show; Shut is closed all
+// week. The configured locations are always labelled by name; other ones count
+// against max_locations alongside those that had events, so with four allowed, the
+// pop-up locations of trafficBatch (a new one in each batch) fold into _overflow
+// from the third batch on.
 const (
 	downtown = "Downtown"
 	mall     = "Mall (2nd floor)"
@@ -36,6 +43,27 @@ const (
 	shut     = "Shut"
 	popUp    = "Pop-up" // and a number: not configured
 )
+
+// played are the locations the demo plays at, as the config gives them: their
+// stations are the demo's capacities, their keys what the fake API serves them under.
+var played = []struct {
+	name, timezone, apiKey string
+	stations               int
+}{
+	{downtown, "Europe/Sofia", "downtown-dashboards-key-0123", 10},
+	{mall, "America/New_York", "mall-dashboards-key-0123", 6},
+}
+
+// dashDemoArgs are the demo's flags: 600 simulated seconds a second (an hour in 6 s,
+// a session of 10 to 90 minutes in 1 to 9 s, bookings 6 s to a few minutes ahead), more
+// groups than the stations take, so that the floor fills and some are turned away,
+// many bookings and cancellations, and every rough edge of the API now and then
+// (500s, 429s, HTML pages, slow answers past the exporters' 1 s timeout, every shape
+// and time format).
+var dashDemoArgs = []string{"--speed=600", "--seed=17", "--arrivals=24", "--status-interval=1h", "--log.level=warn",
+	"--edges.booking=0.3", "--edges.cancel=0.3", "--edges.extend=0.1", "--edges.missed-webhook=0.05",
+	"--api.errors=0.05", "--api.throttle=0.02", "--api.html=0.01", "--api.slow=0.01", "--api.slow-by=1500ms",
+	"--api.shape=random", "--api.time-format=random"}
 
 // dashMaxAge is the exporters' --session.max-age: short, so that sessions whose
 // delete never comes expire while the test runs.
@@ -59,15 +87,65 @@ var dashViews = []struct {
 	{"two locations", []string{mall, idle}},
 }
 
-// dashConfig is the config file both exporters read.
-func dashConfig() string {
+// dashConfig is the config file both exporters read, with the sessions API at
+// apiURL: polled every second, each request bounded by a second.
+func dashConfig(apiURL string) string {
 	return "webhooks:\n  - name: main\n    token: " + mainToken + "\n" +
-		"locations:\n" +
-		"  - name: " + downtown + "\n    timezone: Europe/Sofia\n    hours:\n      mon-sun: \"00:00-24:00\"\n" +
-		"  - name: \"" + mall + "\"\n    timezone: America/New_York\n    hours:\n      mon-sun: \"00:00-24:00\"\n" +
+		"locations:\n" + playedLocations() +
 		"  - name: " + idle + "\n    timezone: Asia/Tokyo\n    hours:\n      mon-sun: \"00:00-24:00\"\n" +
 		"  - name: " + shut + "\n    timezone: Europe/Sofia\n    hours:\n      mon-sun: closed\n" +
-		"limits:\n  max_locations: 4\n"
+		"limits:\n  max_locations: 4\n" +
+		"synthesisvr_api:\n  url: " + apiURL + "\n  poll_interval: 1s\n  timeout: 1s\n  max_requests_per_second: 100\n"
+}
+
+// demoConfig is the config file of the demo: the played locations alone, as the
+// exporters' config has them.
+func demoConfig() string { return "locations:\n" + playedLocations() }
+
+func playedLocations() string {
+	var b strings.Builder
+	for _, l := range played {
+		fmt.Fprintf(&b, "  - name: %q\n    timezone: %s\n    hours:\n      mon-sun: \"00:00-24:00\"\n    stations: %d\n    api_key: %s\n",
+			l.name, l.timezone, l.stations, l.apiKey)
+	}
+	return b.String()
+}
+
+// dashProvides are the metrics of dashboards.Conditional whose needs this setup
+// meets: locations with opening hours and stations, API keys, and the sessions
+// API answering with bookings, costs and experiences. Those marked true must be in
+// Conditional, so that the test cannot stop requiring their data unnoticed; the
+// others are marked when Conditional names them.
+var dashProvides = map[string]bool{
+	"synthesisvr_location_open":                       true,
+	"synthesisvr_api_requests_total":                  true,
+	"synthesisvr_sessions_booked":                     true,
+	"synthesisvr_location_stations":                   false,
+	"synthesisvr_location_utc_offset_seconds":         false,
+	"synthesisvr_bookings_cancelled_total":            false,
+	"synthesisvr_api_request_duration_seconds_bucket": false,
+	"synthesisvr_api_errors_total":                    false,
+	"synthesisvr_api_lookups_pending":                 false,
+	"synthesisvr_session_revenue_total":               false,
+	"synthesisvr_experience_revenue_total":            false,
+	"synthesisvr_experience_sessions_started_total":   false,
+	"synthesisvr_sessions_reconciled_total":           false,
+}
+
+// dashConfigured returns the needs (see dashboards.Conditional) this setup meets.
+func dashConfigured(t *testing.T) map[string]bool {
+	t.Helper()
+	configured := map[string]bool{}
+	for metric, required := range dashProvides {
+		need, ok := dashboards.Conditional[metric]
+		switch {
+		case ok:
+			configured[need] = true
+		case required:
+			t.Fatalf("dashboards.Conditional no longer names %s: say here what this test configures", metric)
+		}
+	}
+	return configured
 }
 
 func TestDashboardQueriesInPrometheus(t *testing.T) {
@@ -77,33 +155,45 @@ func TestDashboardQueriesInPrometheus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// What this setup gives the exporter beyond traffic (see dashboards.Conditional).
-	hours, ok := dashboards.Conditional["synthesisvr_location_open"]
-	if !ok {
-		t.Fatal("dashboards.Conditional no longer names synthesisvr_location_open: say here what this test configures")
+	configured := dashConfigured(t)
+	rules, err := filepath.Abs(rulesFile)
+	if err != nil {
+		t.Fatal(err)
 	}
-	configured := map[string]bool{hours: true}
 
-	cfg := filepath.Join(t.TempDir(), "config.yml")
-	writeFile(t, cfg, dashConfig())
+	dir := t.TempDir()
+	cfg, demoCfg := filepath.Join(dir, "config.yml"), filepath.Join(dir, "demo.yml")
+	apiAddr := freeAddr(t)
+	writeFile(t, cfg, dashConfig("http://"+apiAddr))
+	writeFile(t, demoCfg, demoConfig())
 	// Only errors are logged: the simulator's expected warnings would bury them.
 	o := options{config: cfg, args: []string{"--session.max-age=" + dashMaxAge.String(), "--log.level=error"}}
 	exps := []*exporterProc{startExporter(t, o), startExporter(t, o)}
 	sim := startTraffic(exps)
 	t.Cleanup(sim.stop)
+	// The demo posts to the first exporter alone; both poll its API, so the second
+	// takes in the demo's sessions as ones no webhook brought.
+	demo := startDemo(t, demoCfg, exps[0], apiAddr, func(addr string) {
+		writeFile(t, cfg, dashConfig("http://"+addr))
+		for _, e := range exps {
+			e.signal(syscall.SIGHUP)
+		}
+	}, dashDemoArgs...)
 	var targets []string
 	for _, e := range exps {
 		targets = append(targets, strings.TrimPrefix(e.base, "http://"))
 	}
-	prom := startPrometheus(t, promOptions{jobs: []promJob{{name: dashJob, targets: targets}}})
+	prom := startPrometheus(t, promOptions{jobs: []promJob{{name: dashJob, targets: targets}}, ruleFiles: []string{rules}})
 	prom.waitUntil(25*time.Second, trafficScraped(prom, len(exps)))
+	prom.waitUntil(20*time.Second, apiDataArrived(prom, len(exps)))
+	prom.waitUntil(10*time.Second, shippedRulesHealthy(prom))
 	if err := sim.err(); err != nil {
 		t.Fatalf("simulated traffic: %v", err)
 	}
 
-	// The simulator keeps sending while the queries run, as a venue does, so that the
+	// The simulators keep sending while the queries run, as a venue does, so that the
 	// stats of the last few scrape intervals have requests to show.
-	grace := &retryBudget{left: 5 * time.Second}
+	grace := &retryBudget{left: 10 * time.Second}
 	for _, view := range dashViews {
 		t.Run(view.name, func(t *testing.T) {
 			vars := dashVars
@@ -121,9 +211,61 @@ func TestDashboardQueriesInPrometheus(t *testing.T) {
 			}
 		})
 	}
+	demo.stop()
 	sim.stop()
 	if err := sim.err(); err != nil {
 		t.Errorf("simulated traffic: %v", err)
+	}
+}
+
+// shippedRulesHealthy is a waitUntil condition: Prometheus has loaded every rule of
+// the shipped file, recording rules and alerts, and evaluated each without error.
+func shippedRulesHealthy(prom *promServer) func() string {
+	return func() string {
+		b, err := os.ReadFile(rulesFile)
+		if err != nil {
+			return err.Error()
+		}
+		want := strings.Count(string(b), "- alert: ") + strings.Count(string(b), "- record: ")
+		rules := prom.rules()
+		if len(rules) != want {
+			return fmt.Sprintf("Prometheus loaded %d rules, want the %d of %s", len(rules), want, rulesFile)
+		}
+		for _, r := range rules {
+			if r.Health != "ok" {
+				return fmt.Sprintf("rule %s of group %s has health %q (%s)", r.Name, r.Group, r.Health, r.LastError)
+			}
+		}
+		return ""
+	}
+}
+
+// apiDataArrived is a waitUntil condition: the sessions API's data has reached
+// Prometheus. Both played locations have sessions booked ahead and revenue from
+// sessions that began to play, and each exporter has had answers from the API.
+func apiDataArrived(prom *promServer, n int) func() string {
+	job := `job="` + dashJob + `"`
+	perLocation := []struct{ what, expr string }{
+		{"revenue", `max by (location) (synthesisvr_session_revenue_total{` + job + `}) > 0`},
+		{"sessions booked ahead", `max by (location) (synthesisvr_sessions_booked{` + job + `}) > 0`},
+	}
+	answered := `sum by (instance) (synthesisvr_api_requests_total{` + job + `, code="200"}) > 0`
+	return func() string {
+		for _, c := range perLocation {
+			got := map[string]bool{}
+			for _, s := range prom.query(c.expr) {
+				got[string(s.Metric["location"])] = true
+			}
+			for _, l := range played {
+				if !got[l.name] {
+					return fmt.Sprintf("no %s at %s yet (%s)", c.what, l.name, c.expr)
+				}
+			}
+		}
+		if got := len(prom.query(answered)); got != n {
+			return fmt.Sprintf("API answers 200 at %d of %d exporters so far (%s)", got, n, answered)
+		}
+		return ""
 	}
 }
 

@@ -27,16 +27,22 @@ import (
 // comparing against them.
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// exporterBin is the binary under test, built once by TestMain.
-var exporterBin string
+// exporterBin is the binary under test, built once by TestMain; simulatorBin is the
+// simulator, built with it, whose demo and fake sessions API drive the dashboards'
+// test.
+var exporterBin, simulatorBin string
 
 // readyTimeout bounds every wait for a process to become ready or to exit.
 const readyTimeout = 10 * time.Second
 
-// TestMain builds the exporter once into a temporary folder, unless -short skips
-// the end-to-end tests.
+// TestMain builds the exporter and the simulator once into a temporary folder, in
+// one go build, unless -short skips the end-to-end tests.
 func TestMain(m *testing.M) {
-	os.Exit(proctest.RunWithBinary(m, "github.com/synthesisvr-exporter/synthesisvr_exporter/cmd/synthesisvr_exporter", &exporterBin))
+	const module = "github.com/synthesisvr-exporter/synthesisvr_exporter"
+	os.Exit(proctest.RunWithBinaries(m, map[string]*string{
+		module + "/cmd/synthesisvr_exporter":  &exporterBin,
+		module + "/cmd/synthesisvr_simulator": &simulatorBin,
+	}))
 }
 
 // requireBinary skips an end-to-end test in -short mode.

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/synthesisvr-exporter/synthesisvr_exporter/exporter/proctest"
 )
 
 // traffic simulates SynthesisVR and a careless client in the background: every
@@ -118,4 +123,71 @@ func (s *traffic) err() error {
 func (s *traffic) stop() {
 	s.stopOnce.Do(func() { close(s.done) })
 	s.wg.Wait()
+}
+
+// demoProc is the simulator's demo with its fake sessions API, as a child process:
+// SynthesisVR as a venue chain sees it, its webhooks and its API.
+type demoProc struct {
+	*proctest.Process
+	t       *testing.T
+	apiAddr string
+}
+
+// startDemo runs the simulator's demo on the config file cfg, posting to exp and
+// serving the fake API on apiAddr, with args, and waits until the API listens. A
+// port taken by someone else between freeAddr and the bind gets a second try on a
+// new one, which moveAPI must give the exporters first.
+func startDemo(t *testing.T, cfg string, exp *exporterProc, apiAddr string, moveAPI func(addr string), args ...string) *demoProc {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		log := &logBuffer{}
+		cmd := exec.Command(simulatorBin, append([]string{"--exporter.url=" + exp.base, "--webhook.token=" + mainToken,
+			"demo", "--api", "--config.file=" + cfg, "--api.listen-address=" + apiAddr}, args...)...)
+		cmd.Env = childEnv()
+		d := &demoProc{Process: proctest.StartTB(t, cmd, log), t: t, apiAddr: apiAddr}
+		t.Cleanup(d.showLog)
+		listening := "fake SynthesisVR API: http://" + apiAddr + "\n"
+		err := d.WaitFunc(readyTimeout, 20*time.Millisecond, func(context.Context) error {
+			if !strings.Contains(log.String(), listening) {
+				return fmt.Errorf("its output does not say %q yet", strings.TrimSpace(listening))
+			}
+			return nil
+		})
+		if err == nil {
+			return d
+		}
+		if attempt < 3 && d.Exited() && strings.Contains(log.String(), "address already in use") {
+			apiAddr = freeAddr(t)
+			moveAPI(apiAddr)
+			continue
+		}
+		t.Fatalf("the simulator's demo did not start: %v\nlog:\n%s", err, log.String())
+	}
+}
+
+// stop ends the demo as Ctrl-C does (it ends the sessions it left active) and fails
+// the test unless it exited cleanly and the exporter took every webhook it sent.
+func (d *demoProc) stop() {
+	d.t.Helper()
+	if err := d.Stop(readyTimeout); err != nil {
+		d.t.Errorf("stopping the demo: %v", err)
+	}
+	if err := d.Err(); err != nil {
+		d.t.Errorf("the demo ended with %v", err)
+	}
+	if strings.Contains(d.Log.String(), "did not take") {
+		d.t.Errorf("the exporter did not take some of the demo's webhooks:\n%s", d.Log.String())
+	}
+	for _, line := range strings.Split(d.Log.String(), "\n") {
+		if strings.HasPrefix(line, "demo: ") {
+			d.t.Log(line)
+		}
+	}
+}
+
+// showLog shows what the demo wrote when the test failed.
+func (d *demoProc) showLog() {
+	if d.t.Failed() {
+		d.t.Logf("simulator demo (fake API %s) log:\n%s", d.apiAddr, d.Log.String())
+	}
 }

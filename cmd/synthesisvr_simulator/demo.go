@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -39,6 +40,8 @@ type demoFlags struct {
 	edges      *simulator.Edges
 	api        bool
 	apiFlags   *apiFlags
+	// configAPI is the synthesisvr_api section of --config.file, nil without one.
+	configAPI *config.API
 }
 
 func addDemo(app *kingpin.Application, t *targetFlags) registered {
@@ -47,7 +50,7 @@ func addDemo(app *kingpin.Application, t *targetFlags) registered {
 	cmd.Flag("locations", "How many venues.").Default("3").IntVar(&f.locations)
 	cmd.Flag("open", "Daily opening hours of every venue in its time zone, HH:MM-HH:MM as in the config file's hours, several separated by commas (a range may cross midnight; 00:00-24:00 is always open); with --config.file, of the locations without hours.").Default("10:00-22:00").StringVar(&f.open)
 	cmd.Flag("timezone", "Time zone of the venues (IANA name, or Local).").Default("Local").StringVar(&f.timezone)
-	cmd.Flag("config.file", "The exporter's config file: venues are its locations (names, time zones, hours, closed_on), each posting to the webhook bound to it. Their names are the user's: never forgotten. Without --exporter.url, the simulator's own exporter reads it too.").StringVar(&f.configFile)
+	cmd.Flag("config.file", "The exporter's config file: venues are its locations (names, time zones, hours, closed_on), each posting to the webhook bound to it, with its stations as its capacity (a group that does not fit is turned away) and, with --api, served under its api_key. Their names are the user's: never forgotten. Without --exporter.url, the simulator's own exporter reads it too.").StringVar(&f.configFile)
 	cmd.Flag("arrivals", "Mean sessions per venue per open hour (Poisson).").Default("8").Float64Var(&f.arrivals)
 	cmd.Flag("stations.min", "Fewest stations in a session.").Default("1").IntVar(&f.stations[0])
 	cmd.Flag("stations.max", "Most stations in a session.").Default("4").IntVar(&f.stations[1])
@@ -70,6 +73,9 @@ func addDemo(app *kingpin.Application, t *targetFlags) registered {
 		}
 		if err := f.apiFlags.edges.Validate(); err != nil {
 			return nil, err
+		}
+		if f.configFile != "" {
+			f.apiFlags.useConfig(f.configFile, f.configAPI)
 		}
 		o.Model = simulator.NewModel()
 		urls := make(map[string]string, len(o.Venues))
@@ -117,7 +123,12 @@ func (f *demoFlags) venues(t *targetFlags, hours *openinghours.Schedule) ([]simu
 		if t.own != nil {
 			t.own.configFile = f.configFile
 		}
-		return configVenues(f.configFile, t, hours)
+		venues, cfg, err := configVenues(f.configFile, t, hours)
+		if err != nil {
+			return nil, err
+		}
+		f.configAPI = cfg.API
+		return venues, nil
 	}
 	if f.locations < 1 {
 		return nil, fmt.Errorf("--locations must be at least 1, got %d", f.locations)
@@ -143,15 +154,16 @@ func (f *demoFlags) venues(t *targetFlags, hours *openinghours.Schedule) ([]simu
 
 // configVenues reads the venues from the exporter's config: each location is open
 // as its hours, closed_on and timezone say (through the exporter's own parsing), or
-// at hours in its time zone when it has no hours; it posts to the webhook bound to
-// it, or else to the default one.
-func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]simulator.Venue, error) {
+// at hours in its time zone when it has no hours; it has as many stations as its
+// stations says (no limit without); its API key is its api_key (or api_key_file);
+// it posts to the webhook bound to it, or else to the default one.
+func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]simulator.Venue, *config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(cfg.Locations) == 0 {
-		return nil, fmt.Errorf("%s has no locations: add some, or leave out --config.file and use --locations", path)
+		return nil, nil, fmt.Errorf("%s has no locations: add some, or leave out --config.file and use --locations", path)
 	}
 	bound := map[string]string{}
 	for _, w := range cfg.Webhooks {
@@ -163,22 +175,22 @@ func configVenues(path string, t *targetFlags, hours *openinghours.Schedule) ([]
 	for _, l := range cfg.Locations {
 		zone, err := time.LoadLocation(l.Timezone)
 		if err != nil {
-			return nil, fmt.Errorf("%s: location %s: %w", path, l.Name, err)
+			return nil, nil, fmt.Errorf("%s: location %s: %w", path, l.Name, err)
 		}
-		v := simulator.Venue{Name: l.Name, Hours: hours.In(zone)}
+		v := simulator.Venue{Name: l.Name, Hours: hours.In(zone), Stations: l.Stations, APIKey: l.APIKey}
 		if l.Hours != nil && l.Schedule != nil {
 			v.Hours = l.Schedule
 		}
 		if tok, ok := bound[l.Name]; ok {
 			if v.URL, err = t.webhookFor(tok); err != nil {
-				return nil, fmt.Errorf("location %s: %w", l.Name, err)
+				return nil, nil, fmt.Errorf("location %s: %w", l.Name, err)
 			}
 		} else if v.URL, err = t.webhook(); err != nil {
-			return nil, fmt.Errorf("location %s has no webhook bound to it in %s, and %w", l.Name, path, err)
+			return nil, nil, fmt.Errorf("location %s has no webhook bound to it in %s, and %w", l.Name, path, err)
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out, cfg, nil
 }
 
 func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoFlags, metricsURL string) int {
@@ -206,20 +218,32 @@ func runDemo(ctx context.Context, env *runEnv, o simulator.DemoOptions, f *demoF
 		defer stop()
 	}
 	names := make([]string, len(o.Venues))
+	stations := "no limit"
+	var limits []string
 	for i, v := range o.Venues {
 		names[i] = v.Name
+		if v.Stations > 0 {
+			limits = append(limits, fmt.Sprintf("%s=%d", v.Name, v.Stations))
+		}
+	}
+	if len(limits) > 0 {
+		stations = strings.Join(limits, ", ")
+		if len(limits) < len(o.Venues) {
+			stations += " (the others: no limit)"
+		}
 	}
 	open := f.open
 	if f.configFile != "" {
 		open = "as in " + f.configFile
 	}
-	env.logger.Info("Demo started", "venues", fmt.Sprint(names), "open", open, "speed", o.Speed, "arrivals_per_hour", o.Arrivals)
+	env.logger.Info("Demo started", "venues", fmt.Sprint(names), "open", open, "speed", o.Speed, "arrivals_per_hour", o.Arrivals, "stations", stations)
 	res, err := simulator.RunDemo(ctx, o)
 	if err != nil {
 		env.logger.Error("Demo failed", "err", err)
 		return 1
 	}
-	fmt.Fprintf(env.stdout, "demo: %d sessions, %d events in %d requests, %d not taken\n", res.Sessions, res.Events, res.Requests, res.Failed)
+	fmt.Fprintf(env.stdout, "demo: %d sessions, %d groups turned away (no free stations), %d events in %d requests, %d not taken\n",
+		res.Sessions, res.TurnedAway, res.Events, res.Requests, res.Failed)
 	if !f.check {
 		return 0
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // A demo on a config file opens each location as the config says, in its own time
-// zone; a location without hours follows --open.
+// zone; a location without hours follows --open. Its stations are the venue's
+// capacity, its api_key what the fake API serves it under.
 func TestDemoFollowsTheConfigsOpeningHours(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.yml")
 	if err := os.WriteFile(cfg, []byte(`locations:
@@ -19,6 +20,8 @@ func TestDemoFollowsTheConfigsOpeningHours(t *testing.T) {
     hours:
       mon-sun: "09:00-10:00"
     closed_on: ["2026-12-25"]
+    stations: 6
+    api_key: mornings-key
   - name: No Hours
     timezone: UTC
 `), 0o600); err != nil {
@@ -36,6 +39,10 @@ func TestDemoFollowsTheConfigsOpeningHours(t *testing.T) {
 	}
 	if len(venues) != 2 || venues[0].Name != "Mornings" || venues[1].Name != "No Hours" {
 		t.Fatalf("venues %+v, want the config's names as they are", venues)
+	}
+	if venues[0].Stations != 6 || venues[0].APIKey != "mornings-key" || venues[1].Stations != 0 || venues[1].APIKey != "" {
+		t.Errorf("stations and keys %d %q, %d %q: want the config's (6, mornings-key) and none",
+			venues[0].Stations, venues[0].APIKey, venues[1].Stations, venues[1].APIKey)
 	}
 	if !tf.keepLocations || tf.own != nil {
 		t.Errorf("keepLocations = %v, own = %v: the config's locations are the user's, and --exporter.url names the exporter", tf.keepLocations, tf.own)

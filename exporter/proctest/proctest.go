@@ -15,7 +15,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -257,6 +261,13 @@ func (p *Process) waitFor(timeout, poll time.Duration, ready func() bool, what s
 // calls it and exits with its code. With -short the binary is not built and *bin
 // stays empty, so that the tests can skip.
 func RunWithBinary(m *testing.M, pkg string, bin *string) int {
+	return RunWithBinaries(m, map[string]*string{pkg: bin})
+}
+
+// RunWithBinaries is RunWithBinary for several main packages, each binary set into
+// its variable: one go build builds them all, in parallel and sharing what they have
+// in common, which costs less than building them one after the other.
+func RunWithBinaries(m *testing.M, bins map[string]*string) int {
 	flag.Parse()
 	if testing.Short() {
 		return m.Run()
@@ -267,9 +278,20 @@ func RunWithBinary(m *testing.M, pkg string, bin *string) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	*bin = filepath.Join(dir, filepath.Base(pkg))
-	if out, err := exec.Command("go", "build", "-o", *bin, pkg).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build %s: %v\n%s", pkg, err, out)
+	pkgs := make([]string, 0, len(bins))
+	for pkg, bin := range bins {
+		pkgs = append(pkgs, pkg)
+		*bin = filepath.Join(dir, path.Base(pkg))
+		if runtime.GOOS == "windows" {
+			*bin += ".exe"
+		}
+	}
+	sort.Strings(pkgs)
+	// An -o that ends with a separator is a folder: each main package's binary goes
+	// into it under the package's last element.
+	args := append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: go build %s: %v\n%s", strings.Join(pkgs, " "), err, out)
 		return 1
 	}
 	return m.Run()

@@ -16,12 +16,18 @@ import (
 )
 
 // Venue is one location of the demo: its title, the webhook URL its events go to
-// (its own, as the vendor advises, or the shared one) and its opening hours, read in
-// its time zone.
+// (its own, as the vendor advises, or the shared one), its opening hours, read in
+// its time zone, and what the exporter's config says of it.
 type Venue struct {
 	Name  string
 	URL   string
 	Hours *openinghours.Schedule
+	// Stations is the venue's capacity, the config's stations: never more are busy
+	// at once, and a group that does not fit is turned away. 0: no limit.
+	Stations int
+	// APIKey is the key the config gives the location for the sessions API, served
+	// by the fake API (--api); "" when it has none.
+	APIKey string
 }
 
 // DailyHours returns a schedule open every day in the ranges given, "HH:MM-HH:MM"
@@ -77,6 +83,9 @@ func (o *DemoOptions) Validate() error {
 		if v.Hours == nil {
 			errs = append(errs, fmt.Errorf("venue %s has no opening hours", v.Name))
 		}
+		if v.Stations < 0 {
+			errs = append(errs, fmt.Errorf("venue %s has %d stations: give 1 or more, or 0 for no limit", v.Name, v.Stations))
+		}
 	}
 	if o.Arrivals <= 0 {
 		errs = append(errs, fmt.Errorf("--arrivals must be above 0, got %g", o.Arrivals))
@@ -94,9 +103,11 @@ func (o *DemoOptions) Validate() error {
 	return errors.Join(errs...)
 }
 
-// DemoResult counts what the demo sent.
+// DemoResult counts what the demo sent. Sessions are the groups let in (their
+// webhooks are sent); TurnedAway the groups a venue had no room for (nothing is
+// sent for them).
 type DemoResult struct {
-	Sessions, Events, Requests, Failed int
+	Sessions, TurnedAway, Events, Requests, Failed int
 }
 
 // scheduled is an event due at a simulated time.
@@ -132,6 +143,7 @@ type demo struct {
 	agenda   agenda
 	seq      int
 	arrivals []time.Time // next arrival per venue, in simulated time
+	floors   []floor     // per venue: its stations over time
 	customer int
 	res      DemoResult
 	// real maps the simulated clock to the exporter's; nil before the demo runs.
@@ -144,6 +156,7 @@ func newDemo(o DemoOptions, real func(time.Time) time.Time) *demo {
 	d := &demo{o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed)), customer: 7000, real: real}
 	meanOpen := (o.MinDuration + o.MaxDuration) / 2
 	for i, v := range o.Venues {
+		d.floors = append(d.floors, floor{capacity: v.Stations})
 		start := o.Start.In(v.Hours.Location())
 		if v.Hours.Open(start) {
 			for range d.poisson(o.Arrivals * meanOpen.Hours()) {
@@ -238,18 +251,21 @@ func (d *demo) stations() int {
 	return d.o.MinStations
 }
 
-// session schedules one session arriving at venue i at t and lasting length, with
+// session schedules one group arriving at venue i at t, playing for length, with
 // the rough edges drawn: a walk-in starts at t; a booking made at t starts later, in
-// opening hours. Its plan, on the exporter's clock, goes into the model for the API.
+// opening hours. A venue with a capacity lets the group in only if its stations are
+// free for its whole time (see admit); otherwise it is turned away and nothing is
+// sent. Its plan, on the exporter's clock, goes into the model for the API.
 func (d *demo) session(i int, t time.Time, length time.Duration) {
 	d.customer++
-	d.res.Sessions++
 	ev := Event{UUID: newUUID(d.rng), Action: actionCreate, Location: d.o.Venues[i].Name,
 		Stations: d.stations(), CustomerID: d.customer}
 	del := ev
 	del.Action = actionDelete
 	edges := d.o.Edges
 	if d.rng.Float64() < edges.DeleteFirst {
+		// Removed before it was even created: it never plays, and holds no station.
+		d.res.Sessions++
 		d.push(i, t, del)
 		d.push(i, t.Add(time.Second), ev)
 		return
@@ -269,11 +285,21 @@ func (d *demo) session(i int, t time.Time, length time.Duration) {
 	case d.rng.Float64() < edges.Extend:
 		p.ExtendedAt = p.Start.Add(time.Duration((0.1 + 0.4*d.rng.Float64()) * float64(length)))
 		p.ExtendedEnd = p.End.Add(10*time.Minute + time.Duration(d.rng.IntN(21))*time.Minute)
+	}
+	// The operator removes the session a little after its time ran out, unless its
+	// delete goes missing.
+	removed := p.DeletedAt.IsZero() && !missed && d.rng.Float64() >= edges.MissingDelete
+	removal := time.Minute + time.Duration(d.rng.IntN(240))*time.Second
+	if !d.admit(i, &p, removed, removal) {
+		d.res.TurnedAway++
+		return
+	}
+	d.res.Sessions++
+	if !p.ExtendedAt.IsZero() {
 		p.Cost += price(p.Stations, p.ExtendedEnd.Sub(p.End))
 	}
-	if p.DeletedAt.IsZero() && !missed && d.rng.Float64() >= edges.MissingDelete {
-		// The operator removes the session a little after its time ran out.
-		p.DeletedAt = p.finalEnd().Add(time.Minute + time.Duration(d.rng.IntN(240))*time.Second)
+	if removed {
+		p.DeletedAt = p.finalEnd().Add(removal)
 	}
 	p.MissedWebhook = missed
 	if d.o.Model != nil && d.real != nil {
@@ -286,6 +312,42 @@ func (d *demo) session(i int, t time.Time, length time.Duration) {
 	if !p.DeletedAt.IsZero() {
 		d.push(i, p.DeletedAt, del)
 	}
+}
+
+// admit decides whether venue i has room for the group of p, and if so holds its
+// stations. Every session's future is drawn when it arrives, so the venue checks the
+// group's whole time, not only its start: from its start until it is removed (its
+// delete, removal after its end when removed is set) or, when no delete comes, until
+// its end. It must fit beside every session let in before it, those playing and
+// those booked ahead: a booking is taken only if its stations are free for its whole
+// slot when it is made, and a later walk-in only if it leaves them free. An
+// extension is granted only if the stations stay free for the extra time; otherwise
+// the session ends as planned. A booking that will be cancelled must fit when it is
+// made, but holds nothing: it never plays. Without a capacity every group fits.
+func (d *demo) admit(i int, p *Plan, removed bool, removal time.Duration) bool {
+	f := &d.floors[i]
+	if f.capacity == 0 {
+		return true
+	}
+	f.prune(p.Booked)
+	until := func(end time.Time) time.Time {
+		if removed {
+			return end.Add(removal)
+		}
+		return end
+	}
+	if p.Cancelled() {
+		return f.fits(p.Start, p.End, p.Stations)
+	}
+	if !p.ExtendedAt.IsZero() && !f.fits(p.Start, until(p.ExtendedEnd), p.Stations) {
+		p.ExtendedAt, p.ExtendedEnd = time.Time{}, time.Time{}
+	}
+	end := until(p.finalEnd())
+	if !f.fits(p.Start, end, p.Stations) {
+		return false
+	}
+	f.holds = append(f.holds, hold{from: p.Start, to: end, stations: p.Stations})
+	return true
 }
 
 // onRealClock moves a plan's times from the simulated clock to the exporter's.
@@ -414,7 +476,7 @@ func (d *demo) send(ctx context.Context, due []scheduled) {
 func (d *demo) logStatus(now time.Time) {
 	want := d.o.Model.Expect(time.Now(), math.MaxInt64, 0)
 	args := []any{"simulated_time", now.Round(time.Second).Format(time.DateTime + " MST"),
-		"sessions", d.res.Sessions, "requests", d.res.Requests, "failed", d.res.Failed}
+		"sessions", d.res.Sessions, "turned_away", d.res.TurnedAway, "requests", d.res.Requests, "failed", d.res.Failed}
 	for _, v := range d.o.Venues {
 		open := v.Hours.Open(now)
 		args = append(args, v.Name, fmt.Sprintf("%g active (open=%t)", want[v.Name].Sessions.Max, open))
@@ -424,9 +486,9 @@ func (d *demo) logStatus(now time.Time) {
 
 // PlanSessions plans the demo's sessions arriving from o.Start until until into
 // o.Model, on the real clock, and sends nothing: the sessions of a fake API that runs
-// alone. It returns how many sessions it planned.
-func PlanSessions(o DemoOptions, until time.Time) int {
+// alone. It returns how many sessions it planned and how many groups it turned away.
+func PlanSessions(o DemoOptions, until time.Time) DemoResult {
 	d := newDemo(o, func(t time.Time) time.Time { return t })
 	d.advance(until)
-	return d.res.Sessions
+	return d.res
 }
