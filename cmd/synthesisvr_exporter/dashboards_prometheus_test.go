@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -30,15 +31,17 @@ const dashJob = "synthesisvr"
 
 // Locations of the test config. Mall's name has regex characters, so a selection of
 // it tests Grafana's escaping of a multi-value variable; Downtown and Mall have
-// stations and API keys, and the demo plays there; Idle is open all week and gets no
-// traffic, so "open without sessions" has something to show; Shut is closed all
-// week. The configured locations are always labelled by name; other ones count
-// against max_locations alongside those that had events, so with four allowed, the
-// pop-up locations of trafficBatch (a new one in each batch) fold into _overflow
-// from the third batch on.
+// stations and API keys, and the demo plays there alone; Walk-in has neither and gets
+// trafficBatch's every kind of event; Idle is open all week and gets no traffic, so
+// "open without sessions" has something to show; Shut is closed all week. The
+// configured locations are always labelled by name; other ones count against
+// max_locations alongside those that had events, so with five allowed (as many as
+// are configured), the pop-up locations of trafficBatch (a new one in each batch)
+// soon fold into _overflow.
 const (
 	downtown = "Downtown"
 	mall     = "Mall (2nd floor)"
+	walkIn   = "Walk-in"
 	idle     = "Idle"
 	shut     = "Shut"
 	popUp    = "Pop-up" // and a number: not configured
@@ -78,13 +81,14 @@ const trafficTick = 250 * time.Millisecond
 var dashVars = dashboards.Vars{Job: []string{dashJob}, Scrape: time.Second, Interval: time.Second, Range: 30 * time.Second}
 
 // dashViews are the selections of the location variable the queries run with: all
-// locations (the default), and two chosen ones.
+// locations (the default), and three chosen ones: one the demo plays, the one of
+// trafficBatch, and the idle one.
 var dashViews = []struct {
 	name      string
 	locations []string
 }{
 	{"all locations", nil},
-	{"two locations", []string{mall, idle}},
+	{"three locations", []string{mall, walkIn, idle}},
 }
 
 // dashConfig is the config file both exporters read, with the sessions API at
@@ -92,9 +96,10 @@ var dashViews = []struct {
 func dashConfig(apiURL string) string {
 	return "webhooks:\n  - name: main\n    token: " + mainToken + "\n" +
 		"locations:\n" + playedLocations() +
+		"  - name: " + walkIn + "\n    timezone: UTC\n    hours:\n      mon-sun: \"00:00-24:00\"\n" +
 		"  - name: " + idle + "\n    timezone: Asia/Tokyo\n    hours:\n      mon-sun: \"00:00-24:00\"\n" +
 		"  - name: " + shut + "\n    timezone: Europe/Sofia\n    hours:\n      mon-sun: closed\n" +
-		"limits:\n  max_locations: 4\n" +
+		"limits:\n  max_locations: 5\n" +
 		"synthesisvr_api:\n  url: " + apiURL + "\n  poll_interval: 1s\n  timeout: 1s\n  max_requests_per_second: 100\n"
 }
 
@@ -112,38 +117,33 @@ func playedLocations() string {
 }
 
 // dashProvides are the metrics of dashboards.Conditional whose needs this setup
-// meets: locations with opening hours and stations, API keys, and the sessions
-// API answering with bookings, costs and experiences. Those marked true must be in
-// Conditional, so that the test cannot stop requiring their data unnoticed; the
-// others are marked when Conditional names them.
-var dashProvides = map[string]bool{
-	"synthesisvr_location_open":                       true,
-	"synthesisvr_api_requests_total":                  true,
-	"synthesisvr_sessions_booked":                     true,
-	"synthesisvr_location_stations":                   false,
-	"synthesisvr_location_utc_offset_seconds":         false,
-	"synthesisvr_bookings_cancelled_total":            false,
-	"synthesisvr_api_request_duration_seconds_bucket": false,
-	"synthesisvr_api_errors_total":                    false,
-	"synthesisvr_api_lookups_pending":                 false,
-	"synthesisvr_session_revenue_total":               false,
-	"synthesisvr_experience_revenue_total":            false,
-	"synthesisvr_experience_sessions_started_total":   false,
-	"synthesisvr_sessions_reconciled_total":           false,
+// meets: locations with opening hours and stations, API keys, and the sessions API
+// answering with bookings, costs and experiences. Each must be in Conditional, so
+// that the test cannot stop requiring their data unnoticed.
+var dashProvides = []string{
+	"synthesisvr_location_open",
+	"synthesisvr_location_stations",
+	"synthesisvr_api_requests_total",
+	"synthesisvr_sessions_booked",
+	"synthesisvr_bookings_cancelled_total",
+	"synthesisvr_api_request_duration_seconds_bucket",
+	"synthesisvr_api_errors_total",
+	"synthesisvr_api_lookups_pending",
+	"synthesisvr_session_revenue_total",
+	"synthesisvr_experience_revenue_total",
+	"synthesisvr_experience_sessions_started_total",
 }
 
 // dashConfigured returns the needs (see dashboards.Conditional) this setup meets.
 func dashConfigured(t *testing.T) map[string]bool {
 	t.Helper()
 	configured := map[string]bool{}
-	for metric, required := range dashProvides {
+	for _, metric := range dashProvides {
 		need, ok := dashboards.Conditional[metric]
-		switch {
-		case ok:
-			configured[need] = true
-		case required:
+		if !ok {
 			t.Fatalf("dashboards.Conditional no longer names %s: say here what this test configures", metric)
 		}
+		configured[need] = true
 	}
 	return configured
 }
@@ -211,10 +211,44 @@ func TestDashboardQueriesInPrometheus(t *testing.T) {
 			}
 		})
 	}
+	checkCapacity(t, prom, exps[0])
 	demo.stop()
 	sim.stop()
 	if err := sim.err(); err != nil {
 		t.Errorf("simulated traffic: %v", err)
+	}
+}
+
+// checkCapacity checks the chain from the config's stations to the recorded
+// capacity: the locations with stations have exactly those, the others none, so that
+// their utilization panels say to set them. The utilization on the exporter the demo
+// posts to is logged: at 600 times real speed, a second of lag in the exporter's
+// view of starts and ends is ten minutes of play, so it may pass 1 for a moment
+// while the demo's floor never does (the demo's capacity is tested in
+// cmd/synthesisvr_simulator/internal/simulator).
+func checkCapacity(t *testing.T, prom *promServer, demoed *exporterProc) {
+	t.Helper()
+	values := func(expr string) map[string]float64 {
+		out := map[string]float64{}
+		for _, s := range prom.query(expr) {
+			out[string(s.Metric["location"])] = float64(s.Value)
+		}
+		return out
+	}
+	const recorded = `location:synthesisvr_location_stations:max`
+	got := values(recorded)
+	want := map[string]float64{}
+	for _, l := range played {
+		want[l.name] = float64(l.stations)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("%s = %v, want the config's stations %v", recorded, got, want)
+	}
+	sel := `{job="` + dashJob + `", instance="` + strings.TrimPrefix(demoed.base, "http://") + `"}`
+	ratio := `(synthesisvr_stations_active` + sel + ` / on (location) synthesisvr_location_stations` + sel + `)[5m:1s]`
+	avg, peak := values(`avg_over_time(`+ratio+`)`), values(`max_over_time(`+ratio+`)`)
+	for _, l := range played {
+		t.Logf("%s (%d stations): utilization %.3f on average, %.3f at the highest", l.name, l.stations, avg[l.name], peak[l.name])
 	}
 }
 
@@ -241,13 +275,15 @@ func shippedRulesHealthy(prom *promServer) func() string {
 }
 
 // apiDataArrived is a waitUntil condition: the sessions API's data has reached
-// Prometheus. Both played locations have sessions booked ahead and revenue from
-// sessions that began to play, and each exporter has had answers from the API.
+// Prometheus. Both played locations have sessions booked ahead, and their revenue
+// and cancelled bookings have grown while Prometheus watched (an increase, as the
+// panels read them), and each exporter has had answers from the API.
 func apiDataArrived(prom *promServer, n int) func() string {
 	job := `job="` + dashJob + `"`
 	perLocation := []struct{ what, expr string }{
-		{"revenue", `max by (location) (synthesisvr_session_revenue_total{` + job + `}) > 0`},
+		{"revenue", `sum by (location) (increase(synthesisvr_session_revenue_total{` + job + `}[5m])) > 0`},
 		{"sessions booked ahead", `max by (location) (synthesisvr_sessions_booked{` + job + `}) > 0`},
+		{"cancelled bookings", `sum by (location) (increase(synthesisvr_bookings_cancelled_total{` + job + `}[5m])) > 0`},
 	}
 	answered := `sum by (instance) (synthesisvr_api_requests_total{` + job + `, code="200"}) > 0`
 	return func() string {

@@ -31,12 +31,11 @@ type traffic struct {
 // batchCounts are the counts of a 200 answer to one batch of trafficBatch.
 var batchCounts = counts{Received: 9, Applied: 4, Duplicates: 1, Late: 1, Unmatched: 1, Ignored: 1, Rejected: 1}
 
-// trafficBatch is batch n for exporter i, at downtown or mall by turns.
+// trafficBatch is batch n for exporter i, at walkIn: a location without stations or
+// an API key, so that the sessions it never deletes (expired after dashMaxAge) do
+// not crowd the stations of the locations the demo plays.
 func trafficBatch(i, n int) string {
-	loc := downtown
-	if n%2 == 1 {
-		loc = mall
-	}
+	loc := walkIn
 	id := func(kind string) string { return fmt.Sprintf("%s-%d-%d", kind, i, n) }
 	ev := func(uuid, action, loc string) string {
 		return fmt.Sprintf(`{"uuid":%q,"action":%q,"location":%q,"stations":1}`, uuid, action, loc)
