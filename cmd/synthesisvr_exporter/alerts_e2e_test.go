@@ -119,11 +119,7 @@ func TestAlertRulesInPrometheus(t *testing.T) {
 // values of want, by location.
 func recorded(prom *promServer, record string, want map[string]float64) func() string {
 	return func() string {
-		got := map[string]float64{}
-		for _, s := range prom.query(record) {
-			got[string(s.Metric["location"])] = float64(s.Value)
-		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
+		if got := prom.byLocation(record); fmt.Sprint(got) != fmt.Sprint(want) {
 			return fmt.Sprintf("%s in Prometheus = %v, want %v", record, got, want)
 		}
 		return ""
@@ -133,10 +129,16 @@ func recorded(prom *promServer, record string, want map[string]float64) func() s
 // everyRuleHealthy is a waitUntil condition: all rules (the shipped ones, and as
 // many alerts in the copy) have been evaluated, without error.
 func everyRuleHealthy(prom *promServer) func() string {
+	alerts, records := shippedRules()
+	return rulesHealthy(prom, 2*alerts+records)
+}
+
+// rulesHealthy is a waitUntil condition: Prometheus has loaded want rules and
+// evaluated each without error.
+func rulesHealthy(prom *promServer, want int) func() string {
 	return func() string {
 		rules := prom.rules()
-		alerts, records := shippedRules()
-		if want := 2*alerts + records; len(rules) != want {
+		if len(rules) != want {
 			return fmt.Sprintf("Prometheus loaded %d rules, want %d", len(rules), want)
 		}
 		for _, r := range rules {
@@ -152,10 +154,7 @@ func everyRuleHealthy(prom *promServer) func() string {
 // state, 1 for Nonstop and 0 for Shut.
 func openState(prom *promServer) func() string {
 	return func() string {
-		got := map[string]float64{}
-		for _, s := range prom.query(`synthesisvr_location_open{job="synthesisvr"}`) {
-			got[string(s.Metric["location"])] = float64(s.Value)
-		}
+		got := prom.byLocation(`synthesisvr_location_open{job="synthesisvr"}`)
 		if want := map[string]float64{"Nonstop": 1, "Shut": 0}; fmt.Sprint(got) != fmt.Sprint(want) {
 			return fmt.Sprintf("synthesisvr_location_open in Prometheus = %v, want %v", got, want)
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -186,7 +185,8 @@ func TestDashboardQueriesInPrometheus(t *testing.T) {
 	prom := startPrometheus(t, promOptions{jobs: []promJob{{name: dashJob, targets: targets}}, ruleFiles: []string{rules}})
 	prom.waitUntil(25*time.Second, trafficScraped(prom, len(exps)))
 	prom.waitUntil(20*time.Second, apiDataArrived(prom, len(exps)))
-	prom.waitUntil(10*time.Second, shippedRulesHealthy(prom))
+	alerts, records := shippedRules()
+	prom.waitUntil(10*time.Second, rulesHealthy(prom, alerts+records))
 	if err := sim.err(); err != nil {
 		t.Fatalf("simulated traffic: %v", err)
 	}
@@ -228,15 +228,8 @@ func TestDashboardQueriesInPrometheus(t *testing.T) {
 // cmd/synthesisvr_simulator/internal/simulator).
 func checkCapacity(t *testing.T, prom *promServer, demoed *exporterProc) {
 	t.Helper()
-	values := func(expr string) map[string]float64 {
-		out := map[string]float64{}
-		for _, s := range prom.query(expr) {
-			out[string(s.Metric["location"])] = float64(s.Value)
-		}
-		return out
-	}
 	const recorded = `location:synthesisvr_location_stations:max`
-	got := values(recorded)
+	got := prom.byLocation(recorded)
 	want := map[string]float64{}
 	for _, l := range played {
 		want[l.name] = float64(l.stations)
@@ -246,31 +239,9 @@ func checkCapacity(t *testing.T, prom *promServer, demoed *exporterProc) {
 	}
 	sel := `{job="` + dashJob + `", instance="` + strings.TrimPrefix(demoed.base, "http://") + `"}`
 	ratio := `(synthesisvr_stations_active` + sel + ` / on (location) synthesisvr_location_stations` + sel + `)[5m:1s]`
-	avg, peak := values(`avg_over_time(`+ratio+`)`), values(`max_over_time(`+ratio+`)`)
+	avg, peak := prom.byLocation(`avg_over_time(`+ratio+`)`), prom.byLocation(`max_over_time(`+ratio+`)`)
 	for _, l := range played {
 		t.Logf("%s (%d stations): utilization %.3f on average, %.3f at the highest", l.name, l.stations, avg[l.name], peak[l.name])
-	}
-}
-
-// shippedRulesHealthy is a waitUntil condition: Prometheus has loaded every rule of
-// the shipped file, recording rules and alerts, and evaluated each without error.
-func shippedRulesHealthy(prom *promServer) func() string {
-	return func() string {
-		b, err := os.ReadFile(rulesFile)
-		if err != nil {
-			return err.Error()
-		}
-		want := strings.Count(string(b), "- alert: ") + strings.Count(string(b), "- record: ")
-		rules := prom.rules()
-		if len(rules) != want {
-			return fmt.Sprintf("Prometheus loaded %d rules, want the %d of %s", len(rules), want, rulesFile)
-		}
-		for _, r := range rules {
-			if r.Health != "ok" {
-				return fmt.Sprintf("rule %s of group %s has health %q (%s)", r.Name, r.Group, r.Health, r.LastError)
-			}
-		}
-		return ""
 	}
 }
 

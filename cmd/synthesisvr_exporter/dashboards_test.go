@@ -68,7 +68,7 @@ func TestDashboardAndAlertMetricsExist(t *testing.T) {
 	// Series of the shipped recording rules count as exported; the "alerts" subtest
 	// checks that each rule reads only what the exporter exports.
 	known := maps.Clone(exported)
-	recorded, err := dashboards.RecordingRules(filepath.Join("..", "..", "alerts", "synthesisvr.rules.yml"))
+	recorded, err := dashboards.RecordingRules(rulesFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func checkAlerts(t *testing.T, exported map[string]family) {
 		for _, g := range rf.Groups {
 			for _, r := range g.Rules {
 				if r.Record != "" {
-					known[r.Record] = family{labels: map[string]bool{}}
+					known[r.Record] = recordedFamily(r.Record)
 				}
 			}
 		}

@@ -318,3 +318,12 @@ func (p *promServer) waitUntil(timeout time.Duration, cond func() string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// byLocation runs an instant query and returns its values by their location label.
+func (p *promServer) byLocation(expr string) map[string]float64 {
+	out := map[string]float64{}
+	for _, s := range p.query(expr) {
+		out[string(s.Metric["location"])] = float64(s.Value)
+	}
+	return out
+}

@@ -174,6 +174,8 @@ func (m *Metrics) outcome(o session.Outcome) {
 	}
 	if o.Started {
 		m.start(o)
+	} else {
+		m.presetExperience(o)
 	}
 	switch o.Result {
 	case session.ResultExpired:

@@ -76,6 +76,24 @@ func (m *Metrics) SetMaxExperiences(n int) {
 	}
 }
 
+// presetExperience sets the experience counters of a session whose schedule is
+// known before its play begins (a booking looked up or polled) at 0: a counter series
+// born at its first increment loses that increment to increase() and rate(), so
+// without it an experience's first session would be missing from its rates.
+func (m *Metrics) presetExperience(o session.Outcome) {
+	sc := o.Session.Schedule
+	if !sc.Known() || o.Session.Phase != session.PhaseBooked {
+		return
+	}
+	loc := o.Session.Location
+	if loc == "" {
+		loc = o.Change.Location
+	}
+	exp := m.schedule.experienceLabel(sc.Experience)
+	m.schedule.experience.WithLabelValues(loc, exp)
+	m.schedule.experienceRevenue.WithLabelValues(loc, exp)
+}
+
 // start counts a session's start, once per session (session.Outcome.Started):
 // with its revenue and experience, and the revenue of its experience, when its
 // schedule is known.

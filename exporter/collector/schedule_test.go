@@ -121,3 +121,49 @@ synthesisvr_session_revenue_total{location="B"} 7
 		t.Fatalf("%d experience revenue series after forgetting A (%v), want 1 (B's)", n, err)
 	}
 }
+
+// A booking's experience has its series at 0 from when its schedule is known, before
+// its play begins: the first session's revenue is then an increase that rate() and
+// increase() see, not the value the series is born with.
+func TestExperiencePresetForABooking(t *testing.T) {
+	start := time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC)
+	sched := session.Schedule{Start: start, End: start.Add(time.Hour), Experience: "Beat Saber", Cost: 12}
+	booked := session.Session{UUID: "b", Location: "A", Stations: 2, Phase: session.PhaseBooked, Schedule: sched}
+	reg := prometheus.NewPedanticRegistry()
+	m := collector.NewMetrics(reg, nil)
+	m.Outcomes([]session.Outcome{{Change: session.Change{UUID: "b", Location: "A"}, Result: session.ResultScheduled, Session: booked}})
+	before := `
+# HELP synthesisvr_experience_revenue_total Sum of the cost of sessions whose play began, in the venue's currency, by experience from SynthesisVR's sessions API; experiences past limits.max_experiences are counted as "_other".
+# TYPE synthesisvr_experience_revenue_total counter
+synthesisvr_experience_revenue_total{experience="Beat Saber",location="A"} 0
+# HELP synthesisvr_experience_sessions_started_total Sessions whose play began, by experience from SynthesisVR's sessions API; experiences past limits.max_experiences are counted as "_other".
+# TYPE synthesisvr_experience_sessions_started_total counter
+synthesisvr_experience_sessions_started_total{experience="Beat Saber",location="A"} 0
+`
+	names := []string{"synthesisvr_experience_revenue_total", "synthesisvr_experience_sessions_started_total"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(before), names...); err != nil {
+		t.Fatalf("after the lookup of a booking: %v", err)
+	}
+	playing := booked
+	playing.Phase, playing.Started = session.PhasePlaying, start
+	m.Outcomes([]session.Outcome{{Change: session.Change{UUID: "b", Location: "A"}, Result: session.ResultStarted, Session: playing, Started: true}})
+	after := `
+# HELP synthesisvr_experience_revenue_total Sum of the cost of sessions whose play began, in the venue's currency, by experience from SynthesisVR's sessions API; experiences past limits.max_experiences are counted as "_other".
+# TYPE synthesisvr_experience_revenue_total counter
+synthesisvr_experience_revenue_total{experience="Beat Saber",location="A"} 12
+# HELP synthesisvr_experience_sessions_started_total Sessions whose play began, by experience from SynthesisVR's sessions API; experiences past limits.max_experiences are counted as "_other".
+# TYPE synthesisvr_experience_sessions_started_total counter
+synthesisvr_experience_sessions_started_total{experience="Beat Saber",location="A"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(after), names...); err != nil {
+		t.Fatalf("after its start: %v", err)
+	}
+	// A session whose schedule is known once it plays (a walk-in) presets nothing
+	// before its start: no series for an experience nobody booked.
+	walkIn := session.Session{UUID: "w", Location: "A", Stations: 1, Phase: session.PhasePlaying, Started: start,
+		Schedule: session.Schedule{Start: start, End: start.Add(time.Hour), Experience: "Half-Life", Cost: 9}}
+	m.Outcomes([]session.Outcome{{Change: session.Change{UUID: "w", Location: "A"}, Result: session.ResultScheduled, Session: walkIn}})
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(after), names...); err != nil {
+		t.Fatalf("after the lookup of a playing session: %v", err)
+	}
+}
