@@ -109,7 +109,7 @@ func overviewCapacity(b *dashboard.DashboardBuilder) {
 	}
 	b.WithRow(dashboard.NewRowBuilder("Capacity and utilization")).
 		WithPanel(newStat("Utilization now",
-			"Stations in use now out of the stations the selected locations have (locations without stations in the config are left out). Red, above 95% during opening hours: customers are being turned away: open more stations, or move demand to quiet hours (see the week below). It may pass 100% when a location's stations in the config are fewer than it has.",
+			"Stations in use now out of the stations the selected locations have (locations without stations in the config are left out). Red is above 95%: during opening hours, customers are being turned away: open more stations, or move demand to quiet hours (see the week below). It may pass 100% when a location's stations in the config are fewer than it has.",
 			"percentunit", target{expr: "sum(" + activeStations + " and on (location) " + stations + ") / sum(" + stations + ")"}).
 			NoValue(noStations).Decimals(0).
 			Thresholds(utilizationThresholds()).
@@ -160,7 +160,7 @@ func overviewCapacity(b *dashboard.DashboardBuilder) {
 func overviewSales(b *dashboard.DashboardBuilder) {
 	b.WithRow(dashboard.NewRowBuilder("Sales")).
 		WithPanel(perDay(newTimeseries("Sessions per day",
-			"Sessions whose play began, per location, in each 24 hours up to the bar (the legend sums the range). Compare weeks and locations: a location falling behind the others needs a look at its staff, prices or marketing.",
+			"Sessions started (at their create, or at their scheduled start for a location with an API key), per location, in each 24 hours up to the bar (the legend sums the range). Compare weeks and locations: a location falling behind the others needs a look at its staff, prices or marketing.",
 			"none", target{expr: `avg_over_time(` + sessionsRate + `[1d]) * 86400`, legend: "{{location}}"})).
 			Decimals(0)).
 		WithPanel(perDay(newTimeseries("Station-hours per day",
@@ -197,7 +197,7 @@ func overviewSales(b *dashboard.DashboardBuilder) {
 			target{expr: "sum(" + bookedSessions + ")", legend: "booked"}).
 			Decimals(0).Span(8)).
 		WithPanel(newTimeseries("How sessions end",
-			"Sessions ended per hour in the selected locations, by how: deleted (a delete event), finished (their scheduled end passed, API key only), expired (no delete within --session.max-age: a missed event), and bookings cancelled before their start. Many expired: check the webhook (exporter dashboard); many cancelled: look at reminders and deposits.",
+			"Sessions ended per hour in the selected locations, by how: deleted (a delete event), finished (their scheduled end passed, API key only), expired (no delete within --session.max-age: a missed event), admin (ended through the admin API), and bookings cancelled before their start. Many expired: check the webhook (exporter dashboard); many cancelled: look at reminders and deposits.",
 			"none",
 			target{expr: `sum by (reason) (increase(synthesisvr_sessions_ended_total{location=~"$location"}[1h]))`, legend: "{{reason}}"},
 			target{expr: `sum(increase(synthesisvr_bookings_cancelled_total{location=~"$location"}[1h]))`, legend: "cancelled booking"}).
