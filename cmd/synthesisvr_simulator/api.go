@@ -206,6 +206,7 @@ func addAPI(app *kingpin.Application) registered {
 	addSeedFlag(cmd, &f.seed)
 	f.edges = addEdgeFlags(cmd, demoEdges)
 	af := addAPIFlags(cmd, "listen-address", "127.0.0.1:9866")
+	f.apiFlags = af
 	return registered{clause: cmd, prepare: func() (command, error) {
 		f.stations, f.durations, f.speed = [2]int{1, 4}, [2]time.Duration{10 * time.Minute, 90 * time.Minute}, 1
 		// The API sends no webhook: the venues' URLs are never used.
@@ -215,9 +216,6 @@ func addAPI(app *kingpin.Application) registered {
 		}
 		if err := af.edges.Validate(); err != nil {
 			return nil, err
-		}
-		if f.configFile != "" {
-			af.useConfig(f.configFile, f.configAPI)
 		}
 		return func(ctx context.Context, env *runEnv) int { return runAPI(ctx, env, o, af) }, nil
 	}}

@@ -39,9 +39,9 @@ type demoFlags struct {
 	seed       uint64
 	edges      *simulator.Edges
 	api        bool
-	apiFlags   *apiFlags
-	// configAPI is the synthesisvr_api section of --config.file, nil without one.
-	configAPI *config.API
+	// apiFlags are the fake API's flags; with --config.file, venues tells them the
+	// file's synthesisvr_api section.
+	apiFlags *apiFlags
 }
 
 func addDemo(app *kingpin.Application, t *targetFlags) registered {
@@ -73,9 +73,6 @@ func addDemo(app *kingpin.Application, t *targetFlags) registered {
 		}
 		if err := f.apiFlags.edges.Validate(); err != nil {
 			return nil, err
-		}
-		if f.configFile != "" {
-			f.apiFlags.useConfig(f.configFile, f.configAPI)
 		}
 		o.Model = simulator.NewModel()
 		urls := make(map[string]string, len(o.Venues))
@@ -127,7 +124,9 @@ func (f *demoFlags) venues(t *targetFlags, hours *openinghours.Schedule) ([]simu
 		if err != nil {
 			return nil, err
 		}
-		f.configAPI = cfg.API
+		if f.apiFlags != nil {
+			f.apiFlags.useConfig(f.configFile, cfg.API)
+		}
 		return venues, nil
 	}
 	if f.locations < 1 {
