@@ -196,14 +196,12 @@ func overviewSales(b *dashboard.DashboardBuilder) {
 			target{expr: "sum(" + activeSessions + ")", legend: "playing"},
 			target{expr: "sum(" + bookedSessions + ")", legend: "booked"}).
 			Decimals(0).Span(8)).
-		WithPanel(newTimeseries("How sessions end",
+		WithPanel(stackedBars(newTimeseries("How sessions end",
 			"Sessions ended per hour in the selected locations, by how: deleted (a delete event), finished (their scheduled end passed, API key only), expired (no delete within --session.max-age: a missed event), admin (ended through the admin API), and bookings cancelled before their start. Many expired: check the webhook (exporter dashboard); many cancelled: look at reminders and deposits.",
 			"none",
 			target{expr: `sum by (reason) (increase(synthesisvr_sessions_ended_total{location=~"$location"}[1h]))`, legend: "{{reason}}"},
-			target{expr: `sum(increase(synthesisvr_bookings_cancelled_total{location=~"$location"}[1h]))`, legend: "cancelled booking"}).
-			Interval("1h").DrawStyle(common.GraphDrawStyleBars).FillOpacity(60).Decimals(0).
-			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
-			Span(8)).
+			target{expr: `sum(increase(synthesisvr_bookings_cancelled_total{location=~"$location"}[1h]))`, legend: "cancelled booking"}), "1h").
+			Decimals(0).Span(8)).
 		WithPanel(newTimeseries("Share of sessions by how they end",
 			"Of the sessions that ended in the past hour in the selected locations, the share that ended each way. A growing share of expired sessions means lost delete events: check the webhook before trusting the durations and station-hours.",
 			"percentunit", target{
@@ -215,11 +213,16 @@ func overviewSales(b *dashboard.DashboardBuilder) {
 			Span(8))
 }
 
+// stackedBars makes a graph of stacked bars, one a step of interval at the least.
+func stackedBars(p *timeseries.PanelBuilder, interval string) *timeseries.PanelBuilder {
+	return p.Interval(interval).DrawStyle(common.GraphDrawStyleBars).FillOpacity(60).
+		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal))
+}
+
 // perDay makes a graph of daily bars, stacked per location, with the sum over the
 // range in the legend: one point a day, over the 24 hours up to it.
 func perDay(p *timeseries.PanelBuilder) *timeseries.PanelBuilder {
-	return p.Interval("1d").DrawStyle(common.GraphDrawStyleBars).FillOpacity(60).
-		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+	return stackedBars(p, "1d").
 		Legend(common.NewVizLegendOptionsBuilder().
 			ShowLegend(true).DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom).Calcs([]string{"sum"}))
 }
@@ -248,22 +251,19 @@ func overviewOverTime(b *dashboard.DashboardBuilder) {
 
 func overviewUsage(b *dashboard.DashboardBuilder) {
 	b.WithRow(dashboard.NewRowBuilder("Usage")).
-		WithPanel(newTimeseries("Sessions started per hour",
+		WithPanel(stackedBars(newTimeseries("Sessions started per hour",
 			"Sessions started in each hour, per location. Use it to plan staff by hour, and to see whether a promotion brought players when it ran.",
 			"none", target{
 				expr:   `sum by (location) (increase(synthesisvr_sessions_started_total{location=~"$location"}[1h]))`,
 				legend: "{{location}}",
-			}).
-			Interval("1h").DrawStyle(common.GraphDrawStyleBars).FillOpacity(60).Decimals(0).
-			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal))).
-		WithPanel(newTimeseries("Station-hours used per hour",
+			}), "1h").
+			Decimals(0)).
+		WithPanel(stackedBars(newTimeseries("Station-hours used per hour",
 			"Station time of the sessions that ended in each hour, per location: stations times duration. Divided by a location's station count, it is that hour's utilization; hours well below the others are the ones to fill.",
 			"h", target{
 				expr:   `sum by (location) (increase(synthesisvr_station_seconds_total{location=~"$location"}[1h])) / 3600`,
 				legend: "{{location}}",
-			}).
-			Interval("1h").DrawStyle(common.GraphDrawStyleBars).FillOpacity(60).
-			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal))).
+			}), "1h")).
 		WithPanel(newTimeseries("Session duration percentiles",
 			"How long the sessions that ended in each hour lasted, in the selected locations: median, 90th and 99th percentile, estimated from the histogram's buckets (1 min to 6 h). Set the lengths you sell by it; durations near --session.max-age are sessions that expired, not players who stayed.",
 			"s",
